@@ -1,0 +1,34 @@
+// One lint config for all code. Stage folders are only reachable through their index.ts
+// (STYLE.md rule 1): deep imports into another stage are an error.
+import js from '@eslint/js'
+import tseslint from 'typescript-eslint'
+
+const stages = ['broker', 'sparkplug', 'namespace', 'registry', 'schemas', 'bridge', 'api', 'config']
+
+export default tseslint.config(
+  { ignores: ['dist/', 'coverage/', '.cache/', 'node_modules/', 'web/vendor/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+    },
+  },
+  {
+    files: ['src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: `^\\.{1,2}/(\\.\\./)*(${stages.join('|')})/(?!index\\.js$)`,
+              message: 'import another stage only through its index.js (STYLE.md rule 1)',
+            },
+          ],
+        },
+      ],
+    },
+  },
+)

@@ -1,0 +1,59 @@
+// `npm test` runner: starts one local Kafka for the whole run (tests that need it read
+// UNS_TEST_KAFKA_BROKERS), runs every test/**/*.test.ts with node's test runner under c8 coverage,
+// and fails when a test failed or when no test ran at all.
+import { spawn } from 'node:child_process'
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { startKafka } from './local-kafka.js'
+
+function findTests(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = join(dir, e.name)
+    if (e.isDirectory()) return findTests(p)
+    return e.name.endsWith('.test.ts') ? [p] : []
+  })
+}
+
+const only = process.argv.slice(2)
+const files = only.length > 0 ? only : findTests('test').sort()
+console.log(`[test] ${files.length} test files`)
+const kafka = await startKafka({ log: (l) => console.log(`[test] ${l}`) })
+mkdirSync('.test-results', { recursive: true })
+const tap = join('.test-results', 'results.tap')
+
+const code = await new Promise<number>((res) => {
+  const child = spawn(
+    'npx',
+    [
+      'c8',
+      '--reporter=text-summary',
+      '--reporter=lcov',
+      '--include=src/**',
+      'node',
+      '--import',
+      'tsx',
+      '--test',
+      '--test-reporter=spec',
+      '--test-reporter-destination=stdout',
+      '--test-reporter=tap',
+      `--test-reporter-destination=${tap}`,
+      ...files,
+    ],
+    { stdio: 'inherit', env: { ...process.env, UNS_TEST_KAFKA_BROKERS: kafka.bootstrap } },
+  )
+  child.on('exit', (c) => res(c ?? 1))
+})
+await kafka.stop()
+
+const summary = readFileSync(tap, 'utf8')
+const count = (name: string): number =>
+  Number(new RegExp(`^# ${name} (\\d+)$`, 'm').exec(summary)?.[1] ?? 0)
+const passed = count('pass')
+const failed = count('fail')
+const skipped = count('skipped') + count('todo')
+console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`)
+if (passed === 0) {
+  console.error('[test] no test ran: treating the run as failed')
+  process.exit(1)
+}
+process.exit(code === 0 && failed === 0 ? 0 : 1)

@@ -1,0 +1,72 @@
+import { format } from 'node:util'
+
+/** Options of one catalogued error code. */
+interface ErrorSpec {
+  /** Whether retrying the same operation can succeed (retry looks at this only). */
+  retriable?: boolean
+  /** HTTP status when this error reaches the API; 500 when unset. */
+  statusCode?: number
+}
+
+/** Base class of every error uns-bridge raises on purpose. */
+export class UnsError extends Error {
+  readonly code: string
+  readonly retriable: boolean
+  readonly statusCode: number
+  readonly details: Readonly<Record<string, unknown>>
+
+  constructor(
+    code: string,
+    message: string,
+    spec: ErrorSpec,
+    details: Record<string, unknown> = {},
+    options?: ErrorOptions,
+  ) {
+    super(message, options)
+    this.name = 'UnsError'
+    this.code = code
+    this.retriable = spec.retriable ?? false
+    this.statusCode = spec.statusCode ?? 500
+    this.details = details
+  }
+}
+
+export interface UnsErrorClass {
+  new (args: unknown[], details?: Record<string, unknown>, options?: ErrorOptions): UnsError
+  readonly code: string
+}
+
+/**
+ * Defines one error code as its own class, so both `instanceof` and `err.code` work.
+ * The message template uses util.format placeholders filled from `args`.
+ */
+export function defineError(code: string, template: string, spec: ErrorSpec = {}): UnsErrorClass {
+  return class extends UnsError {
+    static readonly code = code
+    constructor(args: unknown[], details: Record<string, unknown> = {}, options?: ErrorOptions) {
+      super(code, format(template, ...args), spec, details, options)
+    }
+  }
+}
+
+// The catalogue. Codes are permanent: a retired code stays listed here in a comment and is never reused.
+export const ConfigInvalid = defineError('UNS_ERR_CONFIG_INVALID', 'Invalid configuration:\n%s')
+export const ConfigFileUnreadable = defineError('UNS_ERR_CONFIG_FILE', 'Cannot read config file %s: %s')
+export const ListenPortInUse = defineError(
+  'UNS_ERR_LISTEN_PORT_IN_USE',
+  '%s port %d on %s is already in use; stop the other process or choose another port with %s',
+)
+export const ListenFailed = defineError('UNS_ERR_LISTEN_FAILED', 'Cannot listen for %s on %s:%d: %s')
+export const KafkaUnavailable = defineError('UNS_ERR_BRIDGE_KAFKA_UNAVAILABLE', 'Kafka is not reachable: %s', {
+  retriable: true,
+  statusCode: 503,
+})
+export const BridgeBufferFull = defineError(
+  'UNS_ERR_BRIDGE_BUFFER_FULL',
+  'The Kafka buffer is full (%d records, %d bytes); message on %s dropped',
+  { retriable: true, statusCode: 503 },
+)
+export const BridgeClosed = defineError('UNS_ERR_BRIDGE_CLOSED', 'The bridge is shutting down; %s not sent')
+export const UnsPathInvalid = defineError('UNS_ERR_NAMESPACE_PATH_INVALID', 'Invalid UNS path %j: %s', {
+  statusCode: 400,
+})
