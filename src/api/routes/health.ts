@@ -1,0 +1,62 @@
+import type { FastifyPluginAsync } from 'fastify'
+
+export interface HealthReport {
+  /** Ready: MQTT is listening and Kafka is connected (or disabled). */
+  readonly ready: boolean
+  readonly mqtt: { readonly listening: boolean; readonly clients: number }
+  readonly kafka: {
+    readonly state: string
+    readonly consumer?: string
+    readonly bufferedRecords?: number
+    readonly lastError?: string
+  }
+}
+
+const readySchema = {
+  type: 'object',
+  required: ['ready', 'mqtt', 'kafka'],
+  properties: {
+    ready: { type: 'boolean' },
+    mqtt: {
+      type: 'object',
+      properties: { listening: { type: 'boolean' }, clients: { type: 'integer' } },
+    },
+    kafka: {
+      type: 'object',
+      properties: {
+        state: { type: 'string', enum: ['disabled', 'connecting', 'connected', 'disconnected', 'closed'] },
+        consumer: { type: 'string' },
+        bufferedRecords: { type: 'integer' },
+        lastError: { type: 'string' },
+      },
+    },
+  },
+} as const
+
+export const healthRoutes: FastifyPluginAsync<{ health: () => HealthReport }> = async (app, opts) => {
+  app.get(
+    '/health/live',
+    {
+      schema: {
+        summary: 'Liveness: the process serves HTTP',
+        tags: ['health'],
+        response: { 200: { type: 'object', properties: { status: { type: 'string' } } } },
+      },
+    },
+    async () => ({ status: 'ok' }),
+  )
+  app.get(
+    '/health/ready',
+    {
+      schema: {
+        summary: 'Readiness: MQTT listening and Kafka connected (or disabled); 503 otherwise',
+        tags: ['health'],
+        response: { 200: readySchema, 503: readySchema },
+      },
+    },
+    async (_req, reply) => {
+      const report = opts.health()
+      return reply.status(report.ready ? 200 : 503).send(report)
+    },
+  )
+}

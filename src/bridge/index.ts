@@ -1,0 +1,141 @@
+import type { Logger } from '../logger.js'
+import type { Metrics } from '../metrics.js'
+import { createKafkaClient, type ConsumerHandle, type KafkaClientConfig } from './kafka-client.js'
+import { createBufferedProducer, type BufferedProducerConfig, type LinkState } from './producer.js'
+import { isBridged, toTelemetryRecord, type InboundPublish } from './mqtt-to-kafka.js'
+import { toCommandPublish, type CommandPublish } from './kafka-to-mqtt.js'
+
+export type { LinkState } from './producer.js'
+export type { InboundPublish } from './mqtt-to-kafka.js'
+export type { CommandPublish } from './kafka-to-mqtt.js'
+
+export interface BridgeConfig extends KafkaClientConfig, BufferedProducerConfig {
+  readonly instanceId: string
+  readonly consumerGroup: string
+  readonly topics: { readonly telemetry: string; readonly commands: string }
+}
+
+export interface BridgeDeps {
+  readonly logger: Logger
+  readonly metrics: Metrics
+  /** Delivers a Kafka command on MQTT; resolves once the broker has it. */
+  readonly publish: (message: CommandPublish) => Promise<void>
+  /** Why a command's key cannot be an MQTT topic, or undefined. */
+  readonly topicProblem: (topic: string) => string | undefined
+}
+
+export interface KafkaHealth {
+  readonly state: LinkState
+  readonly consumer: 'running' | 'starting' | 'stopped'
+  readonly bufferedRecords: number
+  readonly lastError?: string
+}
+
+export interface Bridge {
+  /** Hands one MQTT publish to Kafka; the promise (QoS 1 only) settles when Kafka acknowledged it. */
+  ingest(message: InboundPublish): Promise<void> | undefined
+  health(): KafkaHealth
+  close(timeoutMs: number): Promise<void>
+}
+
+export function createBridge(deps: BridgeDeps, config: BridgeConfig): Bridge {
+  const logger = deps.logger.child({ stage: 'bridge' })
+  const { metrics } = deps
+  const client = createKafkaClient(config, logger.child({ component: 'kafkajs' }))
+  const producer = createBufferedProducer(
+    {
+      client,
+      logger,
+      onStateChange: (state) => {
+        metrics.kafkaConnected.set(state === 'connected' ? 1 : 0)
+        if (state === 'connected') void startConsumer()
+      },
+    },
+    config,
+  )
+  let consumer: ConsumerHandle | undefined
+  let consumerState: KafkaHealth['consumer'] = 'stopped'
+  let closed = false
+
+  // The consumer starts once the producer has reached Kafka, and again after a crash kafkajs does
+  // not restart by itself.
+  async function startConsumer(): Promise<void> {
+    if (closed || consumerState !== 'stopped') return
+    consumerState = 'starting'
+    try {
+      await client.ensureTopics([{ topic: config.topics.telemetry }, { topic: config.topics.commands }])
+      consumer = await client.consume({
+        groupId: config.consumerGroup,
+        topics: [config.topics.commands],
+        fromBeginning: false,
+        eachRecord: handleCommand,
+        onCrash: (err) => {
+          logger.warn({ err }, 'Kafka consumer crashed; restarting')
+          consumerState = 'stopped'
+          consumer = undefined
+          setTimeout(() => void startConsumer(), config.reconnectInitialMs)
+        },
+      })
+      consumerState = 'running'
+      logger.info({ topic: config.topics.commands, group: config.consumerGroup }, 'Kafka consumer running')
+    } catch (err) {
+      consumerState = 'stopped'
+      logger.warn({ err }, 'Kafka consumer could not start; retrying')
+      setTimeout(() => void startConsumer(), config.reconnectMaxMs)
+    }
+  }
+
+  async function handleCommand(record: Parameters<Parameters<typeof client.consume>[0]['eachRecord']>[0]) {
+    const verdict = toCommandPublish(record, config.instanceId, deps.topicProblem)
+    if (verdict.kind === 'skip-own-origin') {
+      metrics.bridgeRecords.inc({ direction: 'kafka_to_mqtt', result: 'skipped_own_origin' })
+      return
+    }
+    if (verdict.kind === 'invalid') {
+      metrics.bridgeRecords.inc({ direction: 'kafka_to_mqtt', result: 'invalid' })
+      logger.warn({ key: record.key, offset: record.offset, reason: verdict.reason }, 'command record not deliverable')
+      return
+    }
+    await deps.publish(verdict.publish)
+    metrics.bridgeRecords.inc({ direction: 'kafka_to_mqtt', result: 'delivered' })
+  }
+
+  return {
+    ingest(message) {
+      if (!isBridged(message.topic)) return undefined
+      const result = producer.produce(
+        toTelemetryRecord(message, config.topics.telemetry, config.instanceId),
+        message.qos > 0,
+      )
+      metrics.bridgeBufferRecords.set(producer.stats().bufferedRecords)
+      if (result.status === 'dropped') {
+        metrics.bridgeRecords.inc({ direction: 'mqtt_to_kafka', result: 'dropped' })
+        return undefined
+      }
+      const acked = result.acked.then(
+        () => void metrics.bridgeRecords.inc({ direction: 'mqtt_to_kafka', result: 'sent' }),
+        (err: Error) => {
+          metrics.bridgeRecords.inc({ direction: 'mqtt_to_kafka', result: 'failed' })
+          throw err
+        },
+      )
+      if (message.qos === 0) {
+        acked.catch(() => {}) // best effort: counted above, nobody waits
+        return undefined
+      }
+      return acked
+    },
+    health: () => ({
+      state: producer.state,
+      consumer: consumerState,
+      bufferedRecords: producer.stats().bufferedRecords,
+      ...(producer.lastError ? { lastError: producer.lastError } : {}),
+    }),
+    async close(timeoutMs) {
+      closed = true
+      await consumer?.stop().catch(() => {})
+      await producer.close(timeoutMs)
+      await client.close()
+    },
+  }
+}

@@ -1,0 +1,129 @@
+// The one configuration schema: every setting, its default and its description live here and
+// nowhere else. Nested objects default to `{}` so that Ajv's `useDefaults` fills their fields.
+import { Type, type Static } from '@sinclair/typebox'
+
+/** A string enum as plain JSON Schema `enum`, so errors list the allowed values. */
+const OneOf = <const T extends string>(values: readonly T[], opts: { default?: T; description: string }) =>
+  Type.Unsafe<T>({ type: 'string', enum: values, ...opts })
+
+const port = (def: number, what: string) =>
+  Type.Integer({ minimum: 0, maximum: 65535, default: def, description: `${what} (0 picks a free port)` })
+
+/** Settings whose values `--print-config` and the logs never show. */
+export const SECRET_KEYS = ['password', 'token'] as const
+
+const Broker = Type.Object(
+  {
+    port: port(1883, 'MQTT over TCP port'),
+    maxPayloadBytes: Type.Integer({
+      minimum: 1,
+      default: 1_048_576,
+      description: 'Largest PUBLISH payload accepted, in bytes; larger ones close the connection',
+    }),
+  },
+  { additionalProperties: false, default: {} },
+)
+
+const Http = Type.Object(
+  {
+    port: port(8080, 'HTTP port for the API, the explorer and MQTT over WebSocket at /mqtt'),
+  },
+  { additionalProperties: false, default: {} },
+)
+
+const KafkaTopics = Type.Object(
+  {
+    telemetry: Type.String({ minLength: 1, default: 'uns.telemetry', description: 'MQTT publishes go here' }),
+    commands: Type.String({
+      minLength: 1,
+      default: 'uns.commands',
+      description: 'Records here (key = UNS path) are published on MQTT',
+    }),
+  },
+  { additionalProperties: false, default: {} },
+)
+
+const Kafka = Type.Object(
+  {
+    brokers: Type.Array(Type.String({ pattern: '^[^\\s,]+:\\d+$' }), {
+      default: [],
+      description: 'Bootstrap servers host:port; empty runs without Kafka (UNS_KAFKA_BROKERS is comma-separated)',
+    }),
+    clientId: Type.String({ minLength: 1, default: 'uns-bridge', description: 'Kafka client id' }),
+    consumerGroup: Type.String({
+      minLength: 1,
+      default: 'uns-bridge',
+      description: 'Consumer group of the Kafka -> MQTT direction',
+    }),
+    connectTimeoutMs: Type.Integer({ minimum: 100, default: 3000, description: 'Connect timeout per attempt, ms' }),
+    requestTimeoutMs: Type.Integer({ minimum: 100, default: 10000, description: 'Kafka request timeout, ms' }),
+    reconnectInitialMs: Type.Integer({ minimum: 10, default: 500, description: 'First reconnect delay, ms' }),
+    reconnectMaxMs: Type.Integer({ minimum: 10, default: 15000, description: 'Longest reconnect delay, ms' }),
+    lingerMs: Type.Integer({
+      minimum: 0,
+      default: 2,
+      description: 'How long the producer waits to fill a batch, ms (trades latency for throughput)',
+    }),
+    maxBatchRecords: Type.Integer({ minimum: 1, default: 1000, description: 'Most records in one produce request' }),
+    bufferMaxRecords: Type.Integer({
+      minimum: 1,
+      default: 100000,
+      description: 'Records held while Kafka is slow or down; beyond it QoS 1 waits and QoS 0 is dropped',
+    }),
+    bufferMaxBytes: Type.Integer({ minimum: 1024, default: 67_108_864, description: 'Bytes held, as above' }),
+    topics: KafkaTopics,
+    sasl: Type.Optional(
+      Type.Object(
+        {
+          mechanism: OneOf(['plain', 'scram-sha-256', 'scram-sha-512'], { description: 'SASL mechanism' }),
+          username: Type.String(),
+          password: Type.String(),
+        },
+        { additionalProperties: false, description: 'SASL credentials for Kafka' },
+      ),
+    ),
+    ssl: Type.Boolean({ default: false, description: 'TLS to Kafka' }),
+  },
+  { additionalProperties: false, default: {} },
+)
+
+const Namespace = Type.Object(
+  {
+    dir: Type.String({ minLength: 1, default: './namespace', description: 'Folder of namespace definition files' }),
+  },
+  { additionalProperties: false, default: {} },
+)
+
+const Log = Type.Object(
+  {
+    level: OneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      default: 'info',
+      description: 'Log level',
+    }),
+  },
+  { additionalProperties: false, default: {} },
+)
+
+export const ConfigSchema = Type.Object(
+  {
+    instanceId: Type.String({
+      pattern: '^[A-Za-z0-9._-]{1,64}$',
+      default: 'uns-bridge',
+      description: 'This instance in Kafka `origin` headers (loop prevention) and logs',
+    }),
+    host: Type.String({ minLength: 1, default: '0.0.0.0', description: 'Bind address of MQTT and HTTP' }),
+    shutdownTimeoutMs: Type.Integer({
+      minimum: 100,
+      default: 8000,
+      description: 'Longest graceful shutdown before the process exits anyway, ms',
+    }),
+    mqtt: Broker,
+    http: Http,
+    kafka: Kafka,
+    namespace: Namespace,
+    log: Log,
+  },
+  { additionalProperties: false },
+)
+
+export type Config = Static<typeof ConfigSchema>

@@ -1,0 +1,93 @@
+// createService wires the pipeline stages of PRODUCT.md §2 and owns their lifecycle.
+import type { FastifyInstance } from 'fastify'
+import { buildApi, type HealthReport } from './api/index.js'
+import { createBridge, type Bridge } from './bridge/index.js'
+import { createBroker, topicNameProblem, type Broker } from './broker/index.js'
+import type { Config } from './config/index.js'
+import { ListenFailed, ListenPortInUse } from './errors.js'
+import type { Logger } from './logger.js'
+import { createMetrics, type Metrics } from './metrics.js'
+
+export interface Service {
+  readonly mqttPort: number
+  readonly httpPort: number
+  readonly metrics: Metrics
+  health(): HealthReport
+  /** Stops accepting, flushes Kafka, closes clients; idempotent. */
+  close(): Promise<void>
+}
+
+export async function createService(deps: { logger: Logger }, config: Config): Promise<Service> {
+  const { logger } = deps
+  const metrics = createMetrics()
+  let bridge: Bridge | undefined
+
+  const broker: Broker = await createBroker(
+    { logger, metrics, onPublish: (message) => bridge?.ingest(message) },
+    { host: config.host, port: config.mqtt.port, maxPayloadBytes: config.mqtt.maxPayloadBytes },
+  )
+  if (config.kafka.brokers.length > 0) {
+    bridge = createBridge(
+      { logger, metrics, publish: (m) => broker.publish(m), topicProblem: topicNameProblem },
+      { ...config.kafka, instanceId: config.instanceId },
+    )
+  } else {
+    logger.warn('kafka.brokers is empty: running without Kafka (UNS_KAFKA_BROKERS)')
+  }
+
+  const health = (): HealthReport => {
+    const kafka = bridge ? bridge.health() : { state: 'disabled' as const }
+    return {
+      ready: broker.listening && (kafka.state === 'disabled' || kafka.state === 'connected'),
+      mqtt: { listening: broker.listening, clients: broker.clients },
+      kafka,
+    }
+  }
+
+  let app: FastifyInstance
+  let httpPort: number
+  try {
+    app = await buildApi({
+      logger,
+      health,
+      metricsRegistry: metrics.registry,
+      handleMqttStream: (stream) => broker.handleStream(stream),
+    })
+    httpPort = await listenHttp(app, config.host, config.http.port)
+  } catch (err) {
+    await bridge?.close(0)
+    await broker.close()
+    throw err
+  }
+  logger.info({ host: config.host, port: httpPort }, 'HTTP listening')
+
+  let closing: Promise<void> | undefined
+  return {
+    mqttPort: broker.port,
+    httpPort,
+    metrics,
+    health,
+    close: () =>
+      (closing ??= (async () => {
+        broker.stopAccepting()
+        await app.close()
+        // Flush before disconnecting clients, so that PUBACKs waiting for Kafka still go out.
+        await bridge?.close(Math.max(0, config.shutdownTimeoutMs - 2000))
+        await broker.close()
+        logger.info('uns-bridge stopped')
+      })()),
+  }
+}
+
+async function listenHttp(app: FastifyInstance, host: string, port: number): Promise<number> {
+  try {
+    await app.listen({ host, port })
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException
+    await app.close()
+    if (e.code === 'EADDRINUSE') throw new ListenPortInUse(['HTTP', port, host, 'UNS_HTTP_PORT'], { port, host })
+    throw new ListenFailed(['HTTP', host, port, e.message], { port, host }, { cause: err })
+  }
+  const address = app.server.address()
+  return typeof address === 'object' && address ? address.port : port
+}

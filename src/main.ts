@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+// Process entry: parse the command line, load config, create the service, handle signals.
+import { parseArgs } from 'node:util'
+import { helpText, loadConfig, redactConfig } from './config/index.js'
+import { UnsError } from './errors.js'
+import { createLogger } from './logger.js'
+import { createService } from './index.js'
+
+const EXIT_CONFIG = 2
+const EXIT_START = 1
+
+function fail(err: unknown, code: number): never {
+  const message = err instanceof UnsError ? `${err.message} (${err.code})` : String((err as Error)?.stack ?? err)
+  process.stderr.write(`uns-bridge: ${message}\n`)
+  process.exit(code)
+}
+
+let args
+try {
+  args = parseArgs({
+    options: {
+      config: { type: 'string', short: 'c' },
+      'print-config': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  }).values
+} catch (err) {
+  fail(new Error(`${(err as Error).message}\n\n${helpText()}`), EXIT_CONFIG)
+}
+
+if (args.help) {
+  process.stdout.write(helpText())
+  process.exit(0)
+}
+
+let config
+try {
+  config = loadConfig(args.config === undefined ? {} : { file: args.config })
+} catch (err) {
+  fail(err, EXIT_CONFIG)
+}
+
+if (args['print-config']) {
+  process.stdout.write(`${JSON.stringify(redactConfig(config), null, 2)}\n`)
+  process.exit(0)
+}
+
+const logger = createLogger(config.log.level)
+try {
+  const service = await createService({ logger }, config)
+  let stopping = false
+  const stop = (signal: string): void => {
+    if (stopping) return
+    stopping = true
+    logger.info({ signal }, 'shutting down')
+    // A hard deadline: the process exits even if a client or Kafka hangs.
+    setTimeout(() => {
+      logger.error('shutdown took too long; exiting')
+      process.exit(1)
+    }, config.shutdownTimeoutMs + 1500).unref()
+    service.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed')
+        process.exit(1)
+      },
+    )
+  }
+  process.on('SIGINT', () => stop('SIGINT'))
+  process.on('SIGTERM', () => stop('SIGTERM'))
+} catch (err) {
+  logger.fatal({ err }, 'uns-bridge could not start')
+  fail(err, EXIT_START)
+}

@@ -1,0 +1,47 @@
+// Prometheus series of the whole service, in one registry per service instance (tests run
+// several instances in one process). Stages get the instruments they update through deps.
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
+
+export interface Metrics {
+  readonly registry: Registry
+  readonly mqttPublishes: Counter<'qos'>
+  readonly mqttRejected: Counter<'reason'>
+  readonly mqttClients: Gauge
+  readonly bridgeRecords: Counter<'direction' | 'result'>
+  readonly bridgeBufferRecords: Gauge
+  readonly kafkaConnected: Gauge
+}
+
+export function createMetrics(): Metrics {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry })
+  const registers = [registry]
+  return {
+    registry,
+    mqttPublishes: new Counter({
+      name: 'uns_mqtt_publishes_total',
+      help: 'MQTT PUBLISH packets received from clients',
+      labelNames: ['qos'],
+      registers,
+    }),
+    mqttRejected: new Counter({
+      name: 'uns_mqtt_rejected_total',
+      help: 'MQTT publishes refused by the broker, by reason',
+      labelNames: ['reason'],
+      registers,
+    }),
+    mqttClients: new Gauge({ name: 'uns_mqtt_clients', help: 'Connected MQTT clients', registers }),
+    bridgeRecords: new Counter({
+      name: 'uns_bridge_records_total',
+      help: 'Records through the Kafka bridge; direction mqtt_to_kafka or kafka_to_mqtt',
+      labelNames: ['direction', 'result'],
+      registers,
+    }),
+    bridgeBufferRecords: new Gauge({
+      name: 'uns_bridge_buffer_records',
+      help: 'Records waiting for Kafka',
+      registers,
+    }),
+    kafkaConnected: new Gauge({ name: 'uns_kafka_connected', help: '1 when the Kafka producer is connected', registers }),
+  }
+}
