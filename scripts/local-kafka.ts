@@ -61,7 +61,10 @@ ${dep('org.apache.logging.log4j', 'log4j-core', LOG4J_VERSION)}
 export function installKafka(cacheDir = defaultCacheDir, log: (l: string) => void = () => {}): string {
   // The folder name carries a hash of the pom, so a changed dependency list resolves anew.
   const recipe = pom()
-  const libDir = join(cacheDir, `lib-${KAFKA_VERSION}-${createHash('sha256').update(recipe).digest('hex').slice(0, 8)}`)
+  const libDir = join(
+    cacheDir,
+    `lib-${KAFKA_VERSION}-${createHash('sha256').update(recipe).digest('hex').slice(0, 8)}`,
+  )
   const marker = join(libDir, '.complete')
   if (existsSync(marker)) return libDir
   requireTool('java', ['-version'], 'Java 17 or newer')
@@ -72,7 +75,15 @@ export function installKafka(cacheDir = defaultCacheDir, log: (l: string) => voi
   log(`resolving Apache Kafka ${KAFKA_VERSION} jars with Maven into ${libDir} ...`)
   const r = spawnSync(
     'mvn',
-    ['-B', '-q', '-f', pomPath, 'dependency:copy-dependencies', `-DoutputDirectory=${libDir}`, '-DincludeScope=runtime'],
+    [
+      '-B',
+      '-q',
+      '-f',
+      pomPath,
+      'dependency:copy-dependencies',
+      `-DoutputDirectory=${libDir}`,
+      '-DincludeScope=runtime',
+    ],
     { stdio: ['ignore', 'inherit', 'inherit'] },
   )
   if (r.status !== 0) throw new Error(`mvn could not resolve the Kafka jars (exit ${r.status})`)
@@ -152,7 +163,10 @@ export async function startKafka(opts: StartOptions = {}): Promise<LocalKafka> {
   // Ports are written anew on each start, so a kept data dir may move to other ports.
   writeFileSync(propsPath, serverProperties(port, controllerPort, dataDir))
   writeFileSync(join(dataDir, 'log4j2.properties'), LOG4J)
-  const sysProps = [`-Dlog4j2.configurationFile=${join(dataDir, 'log4j2.properties')}`, `-Dkafka.logs.dir=${dataDir}`]
+  const sysProps = [
+    `-Dlog4j2.configurationFile=${join(dataDir, 'log4j2.properties')}`,
+    `-Dkafka.logs.dir=${dataDir}`,
+  ]
 
   if (!existsSync(join(dataDir, 'log', 'meta.properties'))) {
     const clusterId = randomBytes(16).toString('base64url')

@@ -46,8 +46,7 @@ const code = await new Promise<number>((res) => {
 await kafka.stop()
 
 const summary = readFileSync(tap, 'utf8')
-const count = (name: string): number =>
-  Number(new RegExp(`^# ${name} (\\d+)$`, 'm').exec(summary)?.[1] ?? 0)
+const count = (name: string): number => Number(new RegExp(`^# ${name} (\\d+)$`, 'm').exec(summary)?.[1] ?? 0)
 const passed = count('pass')
 const failed = count('fail')
 const skipped = count('skipped') + count('todo')

@@ -85,7 +85,8 @@ async function listenHttp(app: FastifyInstance, host: string, port: number): Pro
   } catch (err) {
     const e = err as NodeJS.ErrnoException
     await app.close()
-    if (e.code === 'EADDRINUSE') throw new ListenPortInUse(['HTTP', port, host, 'UNS_HTTP_PORT'], { port, host })
+    if (e.code === 'EADDRINUSE')
+      throw new ListenPortInUse(['HTTP', port, host, 'UNS_HTTP_PORT'], { port, host })
     throw new ListenFailed(['HTTP', host, port, e.message], { port, host }, { cause: err })
   }
   const address = app.server.address()

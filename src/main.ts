@@ -10,7 +10,8 @@ const EXIT_CONFIG = 2
 const EXIT_START = 1
 
 function fail(err: unknown, code: number): never {
-  const message = err instanceof UnsError ? `${err.message} (${err.code})` : String((err as Error)?.stack ?? err)
+  const message =
+    err instanceof UnsError ? `${err.message} (${err.code})` : String((err as Error)?.stack ?? err)
   process.stderr.write(`uns-bridge: ${message}\n`)
   process.exit(code)
 }

@@ -42,6 +42,10 @@ export function createMetrics(): Metrics {
       help: 'Records waiting for Kafka',
       registers,
     }),
-    kafkaConnected: new Gauge({ name: 'uns_kafka_connected', help: '1 when the Kafka producer is connected', registers }),
+    kafkaConnected: new Gauge({
+      name: 'uns_kafka_connected',
+      help: '1 when the Kafka producer is connected',
+      registers,
+    }),
   }
 }

@@ -18,10 +18,16 @@ export function installErrorHandler(app: FastifyInstance): void {
     void reply
       .status(404)
       .type('application/problem+json')
-      .send({ type: 'about:blank', title: 'Not Found', status: 404, detail: `No route for ${req.method} ${req.url}` })
+      .send({
+        type: 'about:blank',
+        title: 'Not Found',
+        status: 404,
+        detail: `No route for ${req.method} ${req.url}`,
+      })
   })
 }
 
 const titleFor = (status: number): string =>
-  ({ 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 503: 'Service Unavailable' })[status] ??
-  'Error'
+  ({ 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 503: 'Service Unavailable' })[
+    status
+  ] ?? 'Error'

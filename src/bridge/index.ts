@@ -93,7 +93,10 @@ export function createBridge(deps: BridgeDeps, config: BridgeConfig): Bridge {
     }
     if (verdict.kind === 'invalid') {
       metrics.bridgeRecords.inc({ direction: 'kafka_to_mqtt', result: 'invalid' })
-      logger.warn({ key: record.key, offset: record.offset, reason: verdict.reason }, 'command record not deliverable')
+      logger.warn(
+        { key: record.key, offset: record.offset, reason: verdict.reason },
+        'command record not deliverable',
+      )
       return
     }
     await deps.publish(verdict.publish)

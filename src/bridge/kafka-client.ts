@@ -1,6 +1,14 @@
 // The one module that speaks kafkajs. Everything else in uns-bridge sees KafkaClient, so another
 // client library can be measured against kafkajs by writing one more file like this.
-import { Kafka, logLevel, CompressionTypes, type Consumer, type Producer, type Admin, type SASLOptions } from 'kafkajs'
+import {
+  Kafka,
+  logLevel,
+  CompressionTypes,
+  type Consumer,
+  type Producer,
+  type Admin,
+  type SASLOptions,
+} from 'kafkajs'
 import type { Logger } from '../logger.js'
 
 export interface KafkaRecord {
@@ -75,7 +83,10 @@ export function createKafkaClient(config: KafkaClientConfig, logger: Logger): Ka
 
     async send(records) {
       if (!producer) throw new Error('producer is not connected')
-      const byTopic = new Map<string, { key: string | null; value: Buffer | null; headers: Record<string, string> }[]>()
+      const byTopic = new Map<
+        string,
+        { key: string | null; value: Buffer | null; headers: Record<string, string> }[]
+      >()
       for (const r of records) {
         let list = byTopic.get(r.topic)
         if (!list) byTopic.set(r.topic, (list = []))

@@ -20,7 +20,8 @@ export function toCommandPublish(
   isValidPath: (path: string) => string | undefined,
 ): CommandVerdict {
   if (record.headers.origin === instanceId) return { kind: 'skip-own-origin' }
-  if (record.key === null || record.key === '') return { kind: 'invalid', reason: 'record has no key (the UNS path)' }
+  if (record.key === null || record.key === '')
+    return { kind: 'invalid', reason: 'record has no key (the UNS path)' }
   const problem = isValidPath(record.key)
   if (problem) return { kind: 'invalid', reason: problem }
   const qos = record.headers['mqtt-qos'] === '0' ? 0 : 1

@@ -18,7 +18,8 @@ export interface BufferedProducerConfig {
 }
 
 /** What happened to a record handed to `produce`. */
-export type ProduceResult = { readonly status: 'queued'; readonly acked: Promise<void> } | { readonly status: 'dropped' }
+export type ProduceResult =
+  { readonly status: 'queued'; readonly acked: Promise<void> } | { readonly status: 'dropped' }
 
 export interface BufferedProducer {
   /** `mustDeliver` records wait for room when the buffer is full; others are dropped then. */
@@ -38,7 +39,9 @@ interface Entry {
 }
 
 const sizeOf = (r: KafkaRecord): number =>
-  (r.value?.length ?? 0) + (r.key?.length ?? 0) + Object.entries(r.headers).reduce((n, [k, v]) => n + k.length + v.length, 0)
+  (r.value?.length ?? 0) +
+  (r.key?.length ?? 0) +
+  Object.entries(r.headers).reduce((n, [k, v]) => n + k.length + v.length, 0)
 
 export function createBufferedProducer(
   deps: { client: KafkaClient; logger: Logger; onStateChange?: (state: LinkState) => void },
@@ -62,7 +65,8 @@ export function createBufferedProducer(
     if (next === state) return
     state = next
     if (next === 'connected') logger.info({ bufferedRecords: queue.length }, 'Kafka producer connected')
-    if (next === 'disconnected') logger.warn({ err, bufferedRecords: queue.length }, 'Kafka unreachable; buffering')
+    if (next === 'disconnected')
+      logger.warn({ err, bufferedRecords: queue.length }, 'Kafka unreachable; buffering')
     deps.onStateChange?.(next)
   }
 
@@ -177,7 +181,13 @@ export function createBufferedProducer(
     get lastError() {
       return lastError
     },
-    stats: () => ({ bufferedRecords: queue.length, bufferedBytes: bytes, waiting: waiting.length, sent, dropped }),
+    stats: () => ({
+      bufferedRecords: queue.length,
+      bufferedBytes: bytes,
+      waiting: waiting.length,
+      sent,
+      dropped,
+    }),
     async close(timeoutMs) {
       if (state === 'connected' && (queue.length > 0 || inFlight)) {
         await new Promise<void>((res) => {

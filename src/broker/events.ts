@@ -13,7 +13,10 @@ export function observeBroker(aedes: Aedes, logger: Logger, metrics: Metrics): v
     logger.debug({ clientId: client.id }, 'MQTT client disconnected')
   })
   aedes.on('clientError', (client, err) => {
-    logger.warn({ clientId: client.id, err: { message: err.message } }, 'MQTT client error; connection closed')
+    logger.warn(
+      { clientId: client.id, err: { message: err.message } },
+      'MQTT client error; connection closed',
+    )
   })
   aedes.on('connectionError', (_client, err) => {
     metrics.mqttRejected.inc({ reason: 'malformed' })

@@ -39,7 +39,12 @@ export function authorizePublishHook(
     }
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)
     if (payload.length > config.maxPayloadBytes) {
-      return refuse(client, 'payload_too_large', `payload of ${payload.length} bytes exceeds mqtt.maxPayloadBytes`, done)
+      return refuse(
+        client,
+        'payload_too_large',
+        `payload of ${payload.length} bytes exceeds mqtt.maxPayloadBytes`,
+        done,
+      )
     }
     metrics.mqttPublishes.inc({ qos: packet.qos })
     const pending = onPublish({

@@ -50,7 +50,13 @@ export async function createBroker(
   let server: Server
   let port: number
   try {
-    ;({ server, port } = await listenTcp((socket) => aedes.handle(socket), config.host, config.port, 'MQTT', 'UNS_MQTT_PORT'))
+    ;({ server, port } = await listenTcp(
+      (socket) => aedes.handle(socket),
+      config.host,
+      config.port,
+      'MQTT',
+      'UNS_MQTT_PORT',
+    ))
   } catch (err) {
     await new Promise<void>((res) => aedes.close(() => res()))
     throw err

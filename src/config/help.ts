@@ -5,7 +5,10 @@ import { ConfigSchema } from './schema.js'
 /** `uns-bridge --help`: usage plus every setting with its environment name, default and meaning. */
 export function helpText(): string {
   const rows = envSettings(ConfigSchema).map(({ path, name }) => {
-    const schema = path.reduce<TSchema>((s, k) => (s.properties as Record<string, TSchema>)[k] as TSchema, ConfigSchema)
+    const schema = path.reduce<TSchema>(
+      (s, k) => (s.properties as Record<string, TSchema>)[k] as TSchema,
+      ConfigSchema,
+    )
     const def = schema.default === undefined ? '' : ` (default ${JSON.stringify(schema.default)})`
     return `  ${path.join('.').padEnd(28)} ${name.padEnd(32)} ${schema.description ?? ''}${def}`
   })

@@ -60,7 +60,13 @@ function readConfigFile(file: string): Plain {
   return value as Plain
 }
 
-function mergeInto(target: Plain, source: Plain, path: string[], sources: Map<string, string>, label: string) {
+function mergeInto(
+  target: Plain,
+  source: Plain,
+  path: string[],
+  sources: Map<string, string>,
+  label: string,
+) {
   for (const [key, value] of Object.entries(source)) {
     const here = [...path, key]
     if (isPlain(value)) {

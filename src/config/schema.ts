@@ -47,7 +47,8 @@ const Kafka = Type.Object(
   {
     brokers: Type.Array(Type.String({ pattern: '^[^\\s,]+:\\d+$' }), {
       default: [],
-      description: 'Bootstrap servers host:port; empty runs without Kafka (UNS_KAFKA_BROKERS is comma-separated)',
+      description:
+        'Bootstrap servers host:port; empty runs without Kafka (UNS_KAFKA_BROKERS is comma-separated)',
     }),
     clientId: Type.String({ minLength: 1, default: 'uns-bridge', description: 'Kafka client id' }),
     consumerGroup: Type.String({
@@ -55,8 +56,16 @@ const Kafka = Type.Object(
       default: 'uns-bridge',
       description: 'Consumer group of the Kafka -> MQTT direction',
     }),
-    connectTimeoutMs: Type.Integer({ minimum: 100, default: 3000, description: 'Connect timeout per attempt, ms' }),
-    requestTimeoutMs: Type.Integer({ minimum: 100, default: 10000, description: 'Kafka request timeout, ms' }),
+    connectTimeoutMs: Type.Integer({
+      minimum: 100,
+      default: 3000,
+      description: 'Connect timeout per attempt, ms',
+    }),
+    requestTimeoutMs: Type.Integer({
+      minimum: 100,
+      default: 10000,
+      description: 'Kafka request timeout, ms',
+    }),
     reconnectInitialMs: Type.Integer({ minimum: 10, default: 500, description: 'First reconnect delay, ms' }),
     reconnectMaxMs: Type.Integer({ minimum: 10, default: 15000, description: 'Longest reconnect delay, ms' }),
     lingerMs: Type.Integer({
@@ -64,7 +73,11 @@ const Kafka = Type.Object(
       default: 2,
       description: 'How long the producer waits to fill a batch, ms (trades latency for throughput)',
     }),
-    maxBatchRecords: Type.Integer({ minimum: 1, default: 1000, description: 'Most records in one produce request' }),
+    maxBatchRecords: Type.Integer({
+      minimum: 1,
+      default: 1000,
+      description: 'Most records in one produce request',
+    }),
     bufferMaxRecords: Type.Integer({
       minimum: 1,
       default: 100000,
@@ -89,7 +102,11 @@ const Kafka = Type.Object(
 
 const Namespace = Type.Object(
   {
-    dir: Type.String({ minLength: 1, default: './namespace', description: 'Folder of namespace definition files' }),
+    dir: Type.String({
+      minLength: 1,
+      default: './namespace',
+      description: 'Folder of namespace definition files',
+    }),
   },
   { additionalProperties: false, default: {} },
 )

@@ -1,0 +1,77 @@
+// Test access to the one local Kafka that scripts/test.ts starts per run. Tests read topics the
+// way users do, with a plain Kafka consumer.
+import { randomUUID } from 'node:crypto'
+import { Kafka, logLevel, type IHeaders } from 'kafkajs'
+
+export function testBrokers(): string {
+  const brokers = process.env.UNS_TEST_KAFKA_BROKERS
+  if (!brokers) throw new Error('UNS_TEST_KAFKA_BROKERS is not set: run the tests with `npm test`')
+  return brokers
+}
+
+export const uniqueName = (prefix: string): string => `${prefix}.${randomUUID().slice(0, 8)}`
+
+export interface ReadRecord {
+  key: string | null
+  value: Buffer | null
+  headers: Record<string, string>
+  partition: number
+  offset: string
+}
+
+const kafka = (brokers = testBrokers()) =>
+  new Kafka({ brokers: [brokers], logLevel: logLevel.NOTHING, clientId: 'test' })
+
+const toHeaders = (h: IHeaders | undefined): Record<string, string> =>
+  Object.fromEntries(Object.entries(h ?? {}).map(([k, v]) => [k, String(Array.isArray(v) ? v[0] : v)]))
+
+/** Reads `topic` from the beginning until `count` records arrived or `timeoutMs` passed. */
+export async function readTopic(
+  topic: string,
+  count: number,
+  timeoutMs = 15000,
+  brokers?: string,
+): Promise<ReadRecord[]> {
+  const consumer = kafka(brokers).consumer({ groupId: uniqueName('test-reader') })
+  const records: ReadRecord[] = []
+  await consumer.connect()
+  await consumer.subscribe({ topic, fromBeginning: true })
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs)
+    void consumer.run({
+      eachMessage: async ({ message, partition }) => {
+        records.push({
+          key: message.key?.toString() ?? null,
+          value: message.value,
+          headers: toHeaders(message.headers),
+          partition,
+          offset: message.offset,
+        })
+        if (records.length >= count) {
+          clearTimeout(timer)
+          resolve()
+        }
+      },
+    })
+  })
+  await consumer.disconnect()
+  return records
+}
+
+/** Produces records as an enterprise system would. */
+export async function produce(
+  topic: string,
+  messages: { key: string | null; value: string | Buffer | null; headers?: Record<string, string> }[],
+): Promise<void> {
+  const producer = kafka().producer({ allowAutoTopicCreation: true })
+  await producer.connect()
+  await producer.send({ topic, acks: -1, messages })
+  await producer.disconnect()
+}
+
+export async function createTopic(topic: string): Promise<void> {
+  const admin = kafka().admin()
+  await admin.connect()
+  await admin.createTopics({ topics: [{ topic }], waitForLeaders: true })
+  await admin.disconnect()
+}
