@@ -79,24 +79,53 @@ interface Ctx {
 
 const COMPRESSED_UUID = 'SPBV1.0_COMPRESSED'
 
-/** Decodes a Sparkplug B payload; with a resolver, alias-only and datatype-less metrics are resolved. */
-export function decodePayload(bytes: Uint8Array, resolver?: MetricResolver): DecodeResult {
+/** The envelope of a payload: header fields decoded, metrics still on the wire. */
+export interface Envelope {
+  readonly timestamp: number | undefined
+  /** Presence matters: a missing seq reads as 0 from the prototype (3.x errata #430). */
+  readonly seq: number | undefined
+  readonly uuid: string | undefined
+  readonly wire: WirePayload
+}
+
+export type EnvelopeResult = { ok: true; envelope: Envelope } | { ok: false; reason: string }
+
+/** Decodes the protobuf envelope (timestamp, seq); garbage, empty and truncated bytes give a reason. */
+export function decodeEnvelope(bytes: Uint8Array): EnvelopeResult {
   const wire = decodeWire(bytes)
   if (!wire.ok) return wire
   const p = wire.payload
+  return {
+    ok: true,
+    envelope: {
+      timestamp: isSet(p, 'timestamp') ? toNumber(p.timestamp) : undefined,
+      seq: isSet(p, 'seq') ? toNumber(p.seq) : undefined,
+      uuid: isSet(p, 'uuid') ? p.uuid : undefined,
+      wire: p,
+    },
+  }
+}
+
+/** Decodes the metrics of an envelope; with a resolver, alias-only and datatype-less metrics are resolved. */
+export function decodeMetrics(envelope: Envelope, resolver?: MetricResolver): DecodedPayload {
   const out: DecodedPayload = {
-    timestamp: isSet(p, 'timestamp') ? toNumber(p.timestamp) : undefined,
-    // Presence matters: a missing seq reads as 0 from the prototype (3.x errata #430).
-    seq: isSet(p, 'seq') ? toNumber(p.seq) : undefined,
-    uuid: isSet(p, 'uuid') ? p.uuid : undefined,
+    timestamp: envelope.timestamp,
+    seq: envelope.seq,
+    uuid: envelope.uuid,
     metrics: [],
     templates: [],
     instances: [],
     problems: [],
   }
   const ctx: Ctx = { resolver, out }
-  for (const m of p.metrics) decodeMetric(ctx, m, undefined, undefined)
-  return { ok: true, payload: out }
+  for (const m of envelope.wire.metrics) decodeMetric(ctx, m, undefined, undefined)
+  return out
+}
+
+/** Decodes a Sparkplug B payload in one step (envelope + metrics). */
+export function decodePayload(bytes: Uint8Array, resolver?: MetricResolver): DecodeResult {
+  const env = decodeEnvelope(bytes)
+  return env.ok ? { ok: true, payload: decodeMetrics(env.envelope, resolver) } : env
 }
 
 function decodeWire(bytes: Uint8Array): { ok: true; payload: WirePayload } | { ok: false; reason: string } {
