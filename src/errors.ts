@@ -57,10 +57,14 @@ export const ListenPortInUse = defineError(
   '%s port %d on %s is already in use; stop the other process or choose another port with %s',
 )
 export const ListenFailed = defineError('UNS_ERR_LISTEN_FAILED', 'Cannot listen for %s on %s:%d: %s')
-export const KafkaUnavailable = defineError('UNS_ERR_BRIDGE_KAFKA_UNAVAILABLE', 'Kafka is not reachable: %s', {
-  retriable: true,
-  statusCode: 503,
-})
+export const KafkaUnavailable = defineError(
+  'UNS_ERR_BRIDGE_KAFKA_UNAVAILABLE',
+  'Kafka is not reachable: %s',
+  {
+    retriable: true,
+    statusCode: 503,
+  },
+)
 export const BridgeBufferFull = defineError(
   'UNS_ERR_BRIDGE_BUFFER_FULL',
   'The Kafka buffer is full (%d records, %d bytes); message on %s dropped',
@@ -103,8 +107,6 @@ export const SpbCommandUnknownMetric = defineError(
   'Cannot write %s on %s: the metric is not in its birth certificate (or the node is offline)',
   { statusCode: 404 },
 )
-export const SpbCommandValueInvalid = defineError(
-  'UNS_ERR_SPB_COMMAND_VALUE',
-  'Cannot write %s: %s',
-  { statusCode: 400 },
-)
+export const SpbCommandValueInvalid = defineError('UNS_ERR_SPB_COMMAND_VALUE', 'Cannot write %s: %s', {
+  statusCode: 400,
+})

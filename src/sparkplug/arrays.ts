@@ -101,7 +101,10 @@ function decodeStrings(bytes: Uint8Array): string[] {
 }
 
 /** Encodes already-coerced array elements (numbers, bigints, booleans, strings) for a command. */
-export function encodeArray(datatype: number, values: readonly (number | bigint | boolean | string)[]): Uint8Array {
+export function encodeArray(
+  datatype: number,
+  values: readonly (number | bigint | boolean | string)[],
+): Uint8Array {
   if (datatype === DT.BooleanArray) {
     const out = new Uint8Array(4 + Math.ceil(values.length / 8))
     new DataView(out.buffer).setUint32(0, values.length, true)

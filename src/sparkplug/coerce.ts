@@ -4,7 +4,8 @@
 import type { UnsValue } from '../uns-event.js'
 import { DT, isArrayDatatype, toDatatypeName } from './datatypes.js'
 
-export type Coerced = number | bigint | boolean | string | Uint8Array | readonly (number | bigint | boolean | string)[]
+export type Coerced =
+  number | bigint | boolean | string | Uint8Array | readonly (number | bigint | boolean | string)[]
 export type CoerceResult = { ok: true; value: Coerced } | { ok: false; reason: string }
 
 const RANGES: Readonly<Record<number, readonly [bigint, bigint]>> = {
@@ -81,7 +82,11 @@ export function coerceValue(datatype: number, value: UnsValue): CoerceResult {
   }
 }
 
-function coerceInteger(datatype: number, value: UnsValue, [min, max]: readonly [bigint, bigint]): CoerceResult {
+function coerceInteger(
+  datatype: number,
+  value: UnsValue,
+  [min, max]: readonly [bigint, bigint],
+): CoerceResult {
   let big: bigint
   if (typeof value === 'bigint') big = value
   else if (typeof value === 'number' && Number.isInteger(value)) big = BigInt(value)

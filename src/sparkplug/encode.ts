@@ -24,7 +24,8 @@ export function encodeCommand(metrics: readonly CommandMetric[], timestamp: numb
   for (const m of metrics) {
     const datatype = toDatatypeId(m.datatype) ?? DT.Unknown
     const label = m.name ?? `alias ${m.alias ?? '?'}`
-    if (m.name === undefined && m.alias === undefined) return { ok: false, reason: 'a metric needs a name or alias' }
+    if (m.name === undefined && m.alias === undefined)
+      return { ok: false, reason: 'a metric needs a name or alias' }
     const coerced = coerceValue(datatype, m.value)
     if (!coerced.ok) return { ok: false, reason: `${label}: ${coerced.reason}` }
     const w: WireMetric = { datatype }
@@ -83,7 +84,8 @@ function setValue(w: WireMetric, datatype: number, v: Coerced): void {
       w.bytesValue = v as Uint8Array
       return
     default:
-      if (isArrayDatatype(datatype)) w.bytesValue = encodeArray(datatype, v as (number | bigint | boolean | string)[])
+      if (isArrayDatatype(datatype))
+        w.bytesValue = encodeArray(datatype, v as (number | bigint | boolean | string)[])
       else w.stringValue = String(v)
   }
 }

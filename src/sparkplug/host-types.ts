@@ -115,5 +115,4 @@ export interface MetricInfo {
 }
 
 export type CommandResult =
-  | { ok: true; topic: string; payload: Uint8Array; qos: 0; retain: false }
-  | { ok: false; error: UnsError }
+  { ok: true; topic: string; payload: Uint8Array; qos: 0; retain: false } | { ok: false; error: UnsError }

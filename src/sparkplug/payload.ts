@@ -142,7 +142,12 @@ function decodeWire(bytes: Uint8Array): { ok: true; payload: WirePayload } | { o
   }
 }
 
-function decodeMetric(ctx: Ctx, m: WireMetric, parent: TemplateInstance | undefined, parentPath?: string): void {
+function decodeMetric(
+  ctx: Ctx,
+  m: WireMetric,
+  parent: TemplateInstance | undefined,
+  parentPath?: string,
+): void {
   const { resolver, out } = ctx
   let name: string | undefined
   let alias: number | undefined
@@ -200,7 +205,8 @@ function decodeMetric(ctx: Ctx, m: WireMetric, parent: TemplateInstance | undefi
 function decodeTemplate(ctx: Ctx, m: WireMetric, name: string, alias: number | undefined): void {
   const tv = m.templateValue
   if (tv == null) {
-    if (m.isNull !== true) ctx.out.problems.push({ metric: name, reason: 'Template without a value', unknown: false })
+    if (m.isNull !== true)
+      ctx.out.problems.push({ metric: name, reason: 'Template without a value', unknown: false })
     return
   }
   if (tv.isDefinition === true) {

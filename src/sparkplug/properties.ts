@@ -23,7 +23,8 @@ export function decodePropertySet(ps: WirePropertySet): Record<string, UnsValue>
 function decodePropertyValue(pv: WirePropertyValue): UnsValue {
   if (pv.isNull === true) return null
   const type = pv.type ?? 0
-  if (type === DT.PropertySet) return pv.propertysetValue == null ? null : decodePropertySet(pv.propertysetValue)
+  if (type === DT.PropertySet)
+    return pv.propertysetValue == null ? null : decodePropertySet(pv.propertysetValue)
   if (type === DT.PropertySetList) return (pv.propertysetsValue?.propertyset ?? []).map(decodePropertySet)
   return decodeValue(pv, type === 0 ? inferDatatype(pv) : type)
 }

@@ -13,7 +13,12 @@ export interface StateMessage {
 /** The STATE birth (online) or death/will (offline); birth and will share one timestamp per CONNECT. */
 export function stateMessage(hostId: string, online: boolean, timestamp: number): StateMessage {
   const json = JSON.stringify({ online, timestamp: Math.trunc(timestamp) })
-  return { topic: `${NAMESPACE}/STATE/${hostId}`, payload: new TextEncoder().encode(json), qos: 1, retain: true }
+  return {
+    topic: `${NAMESPACE}/STATE/${hostId}`,
+    payload: new TextEncoder().encode(json),
+    qos: 1,
+    retain: true,
+  }
 }
 
 /** Reads a STATE payload; undefined when it is not `{online: boolean, timestamp: number}` JSON. */

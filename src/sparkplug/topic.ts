@@ -62,11 +62,13 @@ export function parseSparkplugTopic(topic: string): TopicResult {
   if (parts.length < 4) return { ok: false, reason: 'expected spBv1.0/{group}/{type}/{edge}[/{device}]' }
   const type = parts[2] ?? ''
   const isNode = NODE_TYPES.has(type)
-  if (!isNode && !DEVICE_TYPES.has(type)) return { ok: false, reason: `unknown message type ${JSON.stringify(type)}` }
+  if (!isNode && !DEVICE_TYPES.has(type))
+    return { ok: false, reason: `unknown message type ${JSON.stringify(type)}` }
   // device_id exactly on D* types [tck-id-topic-structure-namespace-device-id-associated-message-types]
   // and never on N* types [tck-id-topic-structure-namespace-device-id-non-associated-message-types].
   if (isNode && parts.length !== 4) return { ok: false, reason: `${type} topic must not carry a device id` }
-  if (!isNode && parts.length !== 5) return { ok: false, reason: `${type} topic must carry exactly one device id` }
+  if (!isNode && parts.length !== 5)
+    return { ok: false, reason: `${type} topic must carry exactly one device id` }
   const edge = parts[3] ?? ''
   const bad = checkSparkplugId(group, 'group id') ?? checkSparkplugId(edge, 'edge node id')
   if (bad !== undefined) return { ok: false, reason: bad }
@@ -78,7 +80,12 @@ export function parseSparkplugTopic(topic: string): TopicResult {
 }
 
 /** Formats an edge topic (the caller passes ids that passed `checkSparkplugId`). */
-export function toSparkplugTopic(type: EdgeMessageType, group: string, edge: string, device?: string): string {
+export function toSparkplugTopic(
+  type: EdgeMessageType,
+  group: string,
+  edge: string,
+  device?: string,
+): string {
   const base = `${NAMESPACE}/${group}/${type}/${edge}`
   return device === undefined ? base : `${base}/${device}`
 }
