@@ -39,7 +39,7 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
  */
 export function checkSparkplugId(id: string, what: string): string | undefined {
   if (id.length === 0) return `${what} is empty`
-  if (/[+#/\u0000]/.test(id)) return `${what} ${JSON.stringify(id)} contains +, #, / or NUL`
+  if (/[+#/]/.test(id) || id.includes('\u0000')) return `${what} ${JSON.stringify(id)} contains +, #, / or NUL`
   if (LONE_SURROGATE.test(id)) return `${what} is not well-formed UTF-8`
   return undefined
 }

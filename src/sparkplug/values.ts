@@ -62,7 +62,7 @@ export function decodeValue(c: ValueCarrier, datatype: number): UnsValue {
     case DT.Bytes:
     case DT.File:
       // Copy: the decoded view shares memory with the MQTT packet buffer.
-      if (c.bytesValue != null) return c.bytesValue.slice()
+      if (c.bytesValue != null) return new Uint8Array(c.bytesValue) // a copy (Buffer.slice would share)
       throw new WireError('no bytes_value')
     default:
       if (isArrayDatatype(datatype)) {
