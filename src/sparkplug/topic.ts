@@ -39,7 +39,8 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
  */
 export function checkSparkplugId(id: string, what: string): string | undefined {
   if (id.length === 0) return `${what} is empty`
-  if (/[+#/]/.test(id) || id.includes('\u0000')) return `${what} ${JSON.stringify(id)} contains +, #, / or NUL`
+  if (/[+#/]/.test(id) || id.includes('\u0000'))
+    return `${what} ${JSON.stringify(id)} contains +, #, / or NUL`
   if (LONE_SURROGATE.test(id)) return `${what} is not well-formed UTF-8`
   return undefined
 }

@@ -42,7 +42,12 @@ describe('datatype matrix (Sparkplug 3.0 Ch.6 datatypes, requirements §3.8)', (
     { name: 'text', datatype: DT.Text, stringValue: 'long text' },
     { name: 'uuid', datatype: DT.UUID, stringValue: '0e1f3c4a-2b5d-4e6f-8a9b-0c1d2e3f4a5b' },
     { name: 'bytes', datatype: DT.Bytes, bytesValue: new Uint8Array([0, 1, 254, 255]) },
-    { name: 'file', datatype: DT.File, bytesValue: new Uint8Array([37, 80, 68, 70]), metadata: { fileName: 'a.pdf' } },
+    {
+      name: 'file',
+      datatype: DT.File,
+      bytesValue: new Uint8Array([37, 80, 68, 70]),
+      metadata: { fileName: 'a.pdf' },
+    },
   ])
   const v = (name: string): unknown => m.get(name)?.value
 
@@ -92,13 +97,17 @@ describe('arrays (Sparkplug 3.x errata byte layout)', () => {
     })
   }
   test('an array whose length is not a multiple of its element width is reported, not thrown', () => {
-    const r = decodePayload(encode({ metrics: [{ name: 'a', datatype: DT.Int32Array, bytesValue: hex('01 02 03') }] }))
+    const r = decodePayload(
+      encode({ metrics: [{ name: 'a', datatype: DT.Int32Array, bytesValue: hex('01 02 03') }] }),
+    )
     assert.ok(r.ok)
     assert.equal(r.payload.metrics.length, 0)
     assert.match(r.payload.problems[0]?.reason ?? '', /not a multiple of 4/)
   })
   test('a BooleanArray announcing more values than it carries is reported', () => {
-    const r = decodePayload(encode({ metrics: [{ name: 'b', datatype: DT.BooleanArray, bytesValue: hex('20 00 00 00 FF') }] }))
+    const r = decodePayload(
+      encode({ metrics: [{ name: 'b', datatype: DT.BooleanArray, bytesValue: hex('20 00 00 00 FF') }] }),
+    )
     assert.ok(r.ok)
     assert.match(r.payload.problems[0]?.reason ?? '', /announces 32 values/)
   })
@@ -155,7 +164,13 @@ describe('DataSet and Template', () => {
           columns: ['id', 'total', 'label'],
           types: [DT.Int32, DT.UInt64, DT.String],
           rows: [
-            { elements: [{ intValue: -1 >>> 0 }, { longValue: u64(0xffffffff, 0xffffffff) }, { stringValue: 'a' }] },
+            {
+              elements: [
+                { intValue: -1 >>> 0 },
+                { longValue: u64(0xffffffff, 0xffffffff) },
+                { stringValue: 'a' },
+              ],
+            },
             { elements: [{ intValue: 2 }, { longValue: 5 }, { stringValue: 'b' }] },
           ],
         },
@@ -227,7 +242,10 @@ describe('DataSet and Template', () => {
       { name: 'Motor1/Speed', datatype: DT.Float },
       { name: 'Motor1/Running', datatype: DT.Boolean },
     ])
-    const bytes = encode({ seq: 1, metrics: [{ alias: 50, templateValue: { metrics: [{ name: 'Running', booleanValue: false }] } }] })
+    const bytes = encode({
+      seq: 1,
+      metrics: [{ alias: 50, templateValue: { metrics: [{ name: 'Running', booleanValue: false }] } }],
+    })
     const r = decodePayload(bytes, resolver)
     assert.ok(r.ok)
     assert.deepEqual(
@@ -265,7 +283,9 @@ describe('alias-only DATA and bad input', () => {
     const r = decodePayload(encode({ seq: 1, metrics: [{ alias: 99, intValue: 1 }] }), resolverOf([]))
     assert.ok(r.ok)
     assert.deepEqual(r.payload.metrics, [])
-    assert.deepEqual(r.payload.problems, [{ metric: 'alias 99', reason: 'not in the birth certificate', unknown: true }])
+    assert.deepEqual(r.payload.problems, [
+      { metric: 'alias 99', reason: 'not in the birth certificate', unknown: true },
+    ])
   })
   test('a missing seq is reported as absent, not as 0 (3.x errata #430)', () => {
     const r = decodePayload(encode({ timestamp: T0, metrics: [] }))
@@ -274,8 +294,16 @@ describe('alias-only DATA and bad input', () => {
     assert.equal(r.payload.timestamp, T0)
   })
   test('empty, garbage and truncated bytes give a reason instead of throwing', () => {
-    const good = encode({ timestamp: T0, seq: 1, metrics: [{ name: 'x', datatype: DT.String, stringValue: 'abcdef' }] })
-    for (const bytes of [new Uint8Array(0), hex('FF FF FF FF FF FF'), good.subarray(0, good.byteLength - 3)]) {
+    const good = encode({
+      timestamp: T0,
+      seq: 1,
+      metrics: [{ name: 'x', datatype: DT.String, stringValue: 'abcdef' }],
+    })
+    for (const bytes of [
+      new Uint8Array(0),
+      hex('FF FF FF FF FF FF'),
+      good.subarray(0, good.byteLength - 3),
+    ]) {
       const r = decodePayload(bytes)
       assert.equal(r.ok, false)
       assert.ok(!r.ok && r.reason.length > 0)

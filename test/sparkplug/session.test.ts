@@ -40,7 +40,8 @@ function born(): ReturnType<typeof setup> {
   return s
 }
 
-const values = (o: HostOutcome) => Object.fromEntries(o.updates.map((u) => [`${u.device ?? ''}:${u.metric}`, u.value]))
+const values = (o: HostOutcome) =>
+  Object.fromEntries(o.updates.map((u) => [`${u.device ?? ''}:${u.metric}`, u.value]))
 const rebirths = (o: HostOutcome) => o.actions.filter((a) => a.reason === 'rebirth')
 const codes = (o: HostOutcome) => o.problems.map((p) => p.code)
 
@@ -63,7 +64,9 @@ describe('births', () => {
     const { host, clock } = setup()
     const o = host.handle(N('NBIRTH'), NBIRTH_BASIC, clock.now())
     assert.deepEqual(o.problems, [])
-    assert.deepEqual(o.statuses, [{ group: 'G1', edge: 'E1', device: undefined, online: true, timestamp: clock.now() }])
+    assert.deepEqual(o.statuses, [
+      { group: 'G1', edge: 'E1', device: undefined, online: true, timestamp: clock.now() },
+    ])
     const temp = o.updates.find((u) => u.metric === 'Temperature')
     assert.equal(temp?.value, 21.5)
     assert.equal(temp?.datatype, 'Double')
@@ -79,12 +82,19 @@ describe('births', () => {
     assert.equal(node?.bdSeq, 0)
     assert.equal(node?.lastSeq, 1)
     assert.equal(node?.metricCount, 4)
-    assert.deepEqual(node?.devices.map((x) => [x.device, x.online, x.metricCount]), [['D1', true, 3]])
+    assert.deepEqual(
+      node?.devices.map((x) => [x.device, x.online, x.metricCount]),
+      [['D1', true, 3]],
+    )
   })
 
   test('an NBIRTH without bdSeq is rejected and a rebirth is requested [tck-id-payloads-nbirth-bdseq]', () => {
     const { host, clock } = setup()
-    const bytes = encode({ timestamp: T0, seq: 0, metrics: [{ name: 'x', datatype: P.DataType.Int32, intValue: 1 }] })
+    const bytes = encode({
+      timestamp: T0,
+      seq: 0,
+      metrics: [{ name: 'x', datatype: P.DataType.Int32, intValue: 1 }],
+    })
     const o = host.handle(N('NBIRTH'), bytes, clock.now())
     assert.deepEqual(codes(o), ['UNS_ERR_SPB_BIRTH_INVALID'])
     assert.equal(o.updates.length, 0)
@@ -139,14 +149,22 @@ describe('data', () => {
 
   test('is_null DATA sets the value to null', () => {
     const { host, clock } = born()
-    const o = host.handle(N('NDATA'), encode({ timestamp: T0, seq: 2, metrics: [{ alias: 3, isNull: true }] }), clock.now())
+    const o = host.handle(
+      N('NDATA'),
+      encode({ timestamp: T0, seq: 2, metrics: [{ alias: 3, isNull: true }] }),
+      clock.now(),
+    )
     assert.equal(o.updates[0]?.metric, 'Status')
     assert.equal(o.updates[0]?.value, null)
   })
 
   test('an unknown alias yields no update, a coded problem and a rebirth request', () => {
     const { host, clock } = born()
-    const o = host.handle(N('NDATA'), encode({ timestamp: T0, seq: 2, metrics: [{ alias: 77, intValue: 1 }] }), clock.now())
+    const o = host.handle(
+      N('NDATA'),
+      encode({ timestamp: T0, seq: 2, metrics: [{ alias: 77, intValue: 1 }] }),
+      clock.now(),
+    )
     assert.deepEqual(o.updates, [])
     assert.deepEqual(codes(o), ['UNS_ERR_SPB_UNKNOWN_METRIC'])
     assertRebirthRequest(o, clock)
@@ -159,7 +177,10 @@ describe('data', () => {
     assert.deepEqual(codes(first), ['UNS_ERR_SPB_UNKNOWN_NODE'])
     assert.equal(first.updates.length, 0)
     clock.advance(1000)
-    const again = [host.handle(N('NDATA'), ndata(6, 1), clock.now()), host.handle(D('DDATA'), ddata(7, 1, 1), clock.now())]
+    const again = [
+      host.handle(N('NDATA'), ndata(6, 1), clock.now()),
+      host.handle(D('DDATA'), ddata(7, 1, 1), clock.now()),
+    ]
     assert.deepEqual(again.flatMap(rebirths), [])
     clock.advance(5000)
     assert.equal(rebirths(host.handle(N('NDATA'), ndata(8, 1), clock.now())).length, 1)
@@ -178,7 +199,11 @@ describe('sequence numbers', () => {
     clock.advance(1)
     assert.equal(deferred.length, 1)
     assertRebirthRequest(deferred[0] as HostOutcome, clock)
-    assert.deepEqual(values(deferred[0] as HostOutcome), { ':Temperature': 30 }, 'waiting data applied on give-up')
+    assert.deepEqual(
+      values(deferred[0] as HostOutcome),
+      { ':Temperature': 30 },
+      'waiting data applied on give-up',
+    )
   })
 
   test('a gap filled within the timeout sends no rebirth and applies both in order [tck-id-operational-behavior-host-reordering-success]', () => {
@@ -200,8 +225,14 @@ describe('sequence numbers', () => {
     const { host, clock } = setup()
     host.handle(N('NBIRTH'), nbirth({ seq: 253 }), clock.now())
     const outs = NDATA_WRAP.map((b) => host.handle(N('NDATA'), b, clock.now()))
-    assert.deepEqual(outs.flatMap((o) => o.problems), [])
-    assert.deepEqual(outs.flatMap((o) => o.actions), [])
+    assert.deepEqual(
+      outs.flatMap((o) => o.problems),
+      [],
+    )
+    assert.deepEqual(
+      outs.flatMap((o) => o.actions),
+      [],
+    )
     assert.deepEqual(
       outs.map((o) => o.updates[0]?.value),
       [40, 41, 42, 43],
@@ -240,7 +271,9 @@ describe('deaths', () => {
   test('DDEATH takes only that device offline, stale with the DDEATH timestamp [tck-id-operational-behavior-edge-node-termination-host-action-ddeath-devices-offline]', () => {
     const { host, clock } = born()
     const o = host.handle(D('DDEATH'), ddeath(2, T0 + 99), clock.now())
-    assert.deepEqual(o.statuses, [{ group: 'G1', edge: 'E1', device: 'D1', online: false, timestamp: T0 + 99 }])
+    assert.deepEqual(o.statuses, [
+      { group: 'G1', edge: 'E1', device: 'D1', online: false, timestamp: T0 + 99 },
+    ])
     assert.deepEqual(
       o.updates.map((u) => [u.device, u.metric, u.quality, u.timestamp]),
       [
@@ -323,7 +356,10 @@ describe('writes and STATE', () => {
     const offline = Buffer.from(JSON.stringify({ online: false, timestamp: 4242 }))
     const o = host.handle('spBv1.0/STATE/uns-bridge', offline, clock.now())
     assert.equal(o.actions.length, 1)
-    assert.deepEqual(JSON.parse(Buffer.from(o.actions[0]?.payload ?? []).toString()), { online: true, timestamp: 4242 })
+    assert.deepEqual(JSON.parse(Buffer.from(o.actions[0]?.payload ?? []).toString()), {
+      online: true,
+      timestamp: 4242,
+    })
     assert.equal(host.handle('spBv1.0/STATE/other-host', offline, clock.now()).actions.length, 0)
   })
 })

@@ -17,7 +17,10 @@ test('parses device topics with exactly one device id [tck-id-topic-structure-na
 })
 
 test('parses the Sparkplug 3.0 STATE topic', () => {
-  assert.deepEqual(parseSparkplugTopic('spBv1.0/STATE/scada-1'), { ok: true, topic: { type: 'STATE', hostId: 'scada-1' } })
+  assert.deepEqual(parseSparkplugTopic('spBv1.0/STATE/scada-1'), {
+    ok: true,
+    topic: { type: 'STATE', hostId: 'scada-1' },
+  })
 })
 
 const malformed: [string, RegExp][] = [
