@@ -363,3 +363,62 @@ describe('writes and STATE', () => {
     assert.equal(host.handle('spBv1.0/STATE/other-host', offline, clock.now()).actions.length, 0)
   })
 })
+
+describe('templates and datasets through the host', () => {
+  test('an NBIRTH template instance becomes member leaves; DATA on one member changes only that leaf; the definition is model info', () => {
+    const { host, clock } = setup()
+    const definition = {
+      name: 'Motor',
+      datatype: P.DataType.Template,
+      templateValue: {
+        isDefinition: true,
+        metrics: [
+          { name: 'Speed', datatype: P.DataType.Float, floatValue: 0 },
+          { name: 'Running', datatype: P.DataType.Boolean, booleanValue: false },
+        ],
+      },
+    }
+    const instance = {
+      name: 'Motor1',
+      alias: 50,
+      timestamp: T0,
+      datatype: P.DataType.Template,
+      templateValue: {
+        templateRef: 'Motor',
+        metrics: [
+          { name: 'Speed', datatype: P.DataType.Float, floatValue: 12.5 },
+          { name: 'Running', datatype: P.DataType.Boolean, booleanValue: true },
+        ],
+      },
+    }
+    const dataset = {
+      name: 'Recipe',
+      alias: 51,
+      timestamp: T0,
+      datatype: P.DataType.DataSet,
+      datasetValue: {
+        numOfColumns: 1,
+        columns: ['step'],
+        types: [P.DataType.String],
+        rows: [{ elements: [{ stringValue: 'mix' }] }],
+      },
+    }
+    const o = host.handle(N('NBIRTH'), nbirth({ extra: [definition, instance, dataset] }), clock.now())
+    assert.deepEqual(o.problems, [])
+    assert.equal(values(o)[':Motor1/Speed'], 12.5)
+    assert.deepEqual(values(o)[':Recipe'], { columns: ['step'], types: ['String'], rows: [['mix']] })
+    assert.equal(values(o)[':Motor'], undefined, 'definition is not a value')
+    assert.deepEqual(
+      host.nodes()[0]?.templates.map((t) => t.name),
+      ['Motor'],
+    )
+    const data = encode({
+      timestamp: T0,
+      seq: 1,
+      metrics: [{ alias: 50, templateValue: { metrics: [{ name: 'Running', booleanValue: false }] } }],
+    })
+    const d = host.handle(N('NDATA'), data, clock.now())
+    assert.deepEqual(d.problems, [])
+    assert.deepEqual(values(d), { ':Motor1/Running': false })
+  })
+})
