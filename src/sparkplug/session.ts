@@ -34,6 +34,7 @@ import {
   type Pending,
 } from './node-state.js'
 import { decodeEnvelope, decodeMetrics, type DecodedPayload, type Envelope } from './payload.js'
+import { toMetricInfos, toNodeInfos } from './node-info.js'
 import { createSequenceTracker } from './sequence.js'
 import { parseStatePayload, stateMessage, type StateMessage } from './state.js'
 import { parseSparkplugTopic, toSparkplugTopic, type EdgeTopic } from './topic.js'
@@ -389,38 +390,11 @@ export function createSparkplugHost(deps: SparkplugHostDeps, config: SparkplugHo
   return {
     handle,
     commandFor,
-    nodes: () =>
-      [...nodes.values()].map((n) => ({
-        group: n.group,
-        edge: n.edge,
-        online: n.online,
-        bdSeq: n.bdSeq,
-        lastSeq: n.seq?.last,
-        birthTime: n.birthTime,
-        deathTime: n.deathTime,
-        metricCount: n.model.entries.size,
-        devices: [...n.devices.values()].map((d) => ({
-          device: d.device,
-          online: d.online,
-          birthTime: d.birthTime,
-          deathTime: d.deathTime,
-          metricCount: d.model.entries.size,
-        })),
-        templates: [...n.templates.values()],
-      })),
+    nodes: () => toNodeInfos(nodes.values()),
     metrics(group, edge, device) {
       const node = nodes.get(keyOf(group, edge))
       const model = device === undefined ? node?.model : node?.devices.get(device)?.model
-      if (model === undefined) return undefined
-      return [...model.entries.values()].map((e) => ({
-        name: e.name,
-        alias: e.alias,
-        datatype: e.datatypeName,
-        properties: e.properties,
-        value: e.value,
-        quality: e.quality,
-        timestamp: e.timestamp,
-      }))
+      return model === undefined ? undefined : toMetricInfos(model)
     },
     requestRebirth: (group, edge) => rebirthAction(group, edge),
     stateBirth(timestamp) {

@@ -422,3 +422,25 @@ describe('templates and datasets through the host', () => {
     assert.deepEqual(values(d), { ':Motor1/Running': false })
   })
 })
+
+test('toUnsEvent turns a metric update into the pipeline event, marking historical values', async () => {
+  const { toUnsEvent } = await import('../../src/sparkplug/index.js')
+  const { host, clock } = born()
+  const hist = encode({
+    timestamp: T0,
+    seq: 2,
+    metrics: [{ alias: 2, doubleValue: 5, isHistorical: true, timestamp: 7 }],
+  })
+  const [u] = host.handle(N('NDATA'), hist, clock.now()).updates
+  assert.ok(u)
+  assert.deepEqual(toUnsEvent(u, 'acme/berlin/line-1/temperature', 'uns-1'), {
+    path: 'acme/berlin/line-1/temperature',
+    value: 5,
+    timestamp: 7,
+    quality: 'good',
+    datatype: 'Double',
+    source: 'G1/E1',
+    origin: 'uns-1',
+    historical: true,
+  })
+})
