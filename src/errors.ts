@@ -74,3 +74,39 @@ export const BridgeClosed = defineError('UNS_ERR_BRIDGE_CLOSED', 'The bridge is 
 export const UnsPathInvalid = defineError('UNS_ERR_NAMESPACE_PATH_INVALID', 'Invalid UNS path %j: %s', {
   statusCode: 400,
 })
+// Sparkplug B host application (src/sparkplug). Reported in results on the hot path, never thrown there.
+export const SpbTopicInvalid = defineError('UNS_ERR_SPB_TOPIC_INVALID', 'Invalid Sparkplug topic %j: %s', {
+  statusCode: 400,
+})
+export const SpbPayloadInvalid = defineError(
+  'UNS_ERR_SPB_PAYLOAD_INVALID',
+  'Invalid Sparkplug payload on %s: %s; the message was dropped',
+  { statusCode: 400 },
+)
+export const SpbBirthInvalid = defineError(
+  'UNS_ERR_SPB_BIRTH_INVALID',
+  'Invalid Sparkplug birth on %s: %s; a rebirth is requested',
+)
+export const SpbUnknownNode = defineError(
+  'UNS_ERR_SPB_UNKNOWN_NODE',
+  '%s from %s arrived before its birth; a rebirth is requested',
+)
+export const SpbUnknownMetric = defineError(
+  'UNS_ERR_SPB_UNKNOWN_METRIC',
+  'Metric %s on %s is not in its birth certificate; a rebirth is requested',
+)
+export const SpbSeqGap = defineError('UNS_ERR_SPB_SEQ_GAP', 'Sequence gap on %s: expected %d, got %d', {
+  retriable: false,
+})
+export const SpbDeathIgnored = defineError(
+  'UNS_ERR_SPB_DEATH_IGNORED',
+  'NDEATH for %s ignored: its bdSeq %s does not match the current birth bdSeq %s',
+)
+export const SpbCommandUnknownMetric = defineError(
+  'UNS_ERR_SPB_COMMAND_UNKNOWN_METRIC',
+  'Cannot write %s on %s: the metric is not in its birth certificate (or the node is offline)',
+  { statusCode: 404 },
+)
+export const SpbCommandValueInvalid = defineError('UNS_ERR_SPB_COMMAND_VALUE', 'Cannot write %s: %s', {
+  statusCode: 400,
+})

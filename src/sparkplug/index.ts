@@ -1,0 +1,57 @@
+// Public face of the Sparkplug B host application (STYLE.md rule 1). Pure: no MQTT, no Kafka; the
+// service wiring feeds `handle()` with messages from `spBv1.0/#` and sends the returned actions.
+import type { UnsEvent } from '../uns-event.js'
+import type { MetricUpdate } from './host-types.js'
+
+export { createSparkplugHost, type SparkplugHost } from './session.js'
+export type {
+  Clock,
+  CommandResult,
+  DeviceInfo,
+  HostLogger,
+  HostOutcome,
+  MetricInfo,
+  MetricUpdate,
+  NodeInfo,
+  PublishAction,
+  SparkplugHostConfig,
+  SparkplugHostDeps,
+  StatusChange,
+} from './host-types.js'
+export {
+  parseSparkplugTopic,
+  toSparkplugTopic,
+  checkSparkplugId,
+  type EdgeTopic,
+  type SparkplugTopic,
+  type StateTopic,
+  type TopicResult,
+} from './topic.js'
+export {
+  decodePayload,
+  type DecodedPayload,
+  type DecodeResult,
+  type MetricDefinition,
+  type MetricResolver,
+  type SparkplugMetric,
+} from './payload.js'
+export { encodeCommand, encodeRebirthRequest, type CommandMetric, type EncodeResult } from './encode.js'
+export { stateMessage, parseStatePayload, type StateMessage } from './state.js'
+export { toQuality } from './properties.js'
+export { DATATYPE_NAMES, type DatatypeName } from './datatypes.js'
+export type { DataSetValue } from './dataset.js'
+export type { TemplateDefinition, TemplateMember } from './template.js'
+
+/** Turns a host metric update into the pipeline's event, once the mapping chose its UNS path. */
+export function toUnsEvent(update: MetricUpdate, path: string, origin: string): UnsEvent {
+  const event: UnsEvent = {
+    path,
+    value: update.value,
+    timestamp: update.timestamp,
+    quality: update.quality,
+    datatype: update.datatype,
+    source: update.source,
+    origin,
+  }
+  return update.historical ? { ...event, historical: true } : event
+}
