@@ -57,10 +57,14 @@ export const ListenPortInUse = defineError(
   '%s port %d on %s is already in use; stop the other process or choose another port with %s',
 )
 export const ListenFailed = defineError('UNS_ERR_LISTEN_FAILED', 'Cannot listen for %s on %s:%d: %s')
-export const KafkaUnavailable = defineError('UNS_ERR_BRIDGE_KAFKA_UNAVAILABLE', 'Kafka is not reachable: %s', {
-  retriable: true,
-  statusCode: 503,
-})
+export const KafkaUnavailable = defineError(
+  'UNS_ERR_BRIDGE_KAFKA_UNAVAILABLE',
+  'Kafka is not reachable: %s',
+  {
+    retriable: true,
+    statusCode: 503,
+  },
+)
 export const BridgeBufferFull = defineError(
   'UNS_ERR_BRIDGE_BUFFER_FULL',
   'The Kafka buffer is full (%d records, %d bytes); message on %s dropped',
@@ -70,3 +74,61 @@ export const BridgeClosed = defineError('UNS_ERR_BRIDGE_CLOSED', 'The bridge is 
 export const UnsPathInvalid = defineError('UNS_ERR_NAMESPACE_PATH_INVALID', 'Invalid UNS path %j: %s', {
   statusCode: 400,
 })
+
+// Schema registry (issue 5). Status codes follow Confluent Schema Registry so its REST subset can map them 1:1.
+export const RegistryIncompatible = defineError(
+  'UNS_ERR_REGISTRY_INCOMPATIBLE',
+  'Schema for subject %s is incompatible under %s: %s; keep the old fields and types, or change the compatibility level',
+  { statusCode: 409 },
+)
+export const RegistrySchemaInvalid = defineError(
+  'UNS_ERR_REGISTRY_SCHEMA_INVALID',
+  'Invalid JSON Schema for subject %s: %s',
+  { statusCode: 422 },
+)
+export const RegistrySubjectInvalid = defineError(
+  'UNS_ERR_REGISTRY_SUBJECT_INVALID',
+  'Invalid subject name %j: %s',
+  { statusCode: 422 },
+)
+export const RegistrySubjectNotFound = defineError(
+  'UNS_ERR_REGISTRY_SUBJECT_NOT_FOUND',
+  'Subject %s is not registered',
+  { statusCode: 404 },
+)
+export const RegistryVersionNotFound = defineError(
+  'UNS_ERR_REGISTRY_VERSION_NOT_FOUND',
+  'Subject %s has no version %s',
+  { statusCode: 404 },
+)
+export const RegistryVersionInvalid = defineError(
+  'UNS_ERR_REGISTRY_VERSION_INVALID',
+  'Invalid version %j: use a positive integer or "latest"',
+  { statusCode: 422 },
+)
+export const RegistrySchemaNotFound = defineError(
+  'UNS_ERR_REGISTRY_SCHEMA_NOT_FOUND',
+  'No schema with id %s',
+  {
+    statusCode: 404,
+  },
+)
+export const RegistryCompatibilityInvalid = defineError(
+  'UNS_ERR_REGISTRY_COMPATIBILITY_INVALID',
+  'Invalid compatibility level %j: use one of %s',
+  { statusCode: 422 },
+)
+export const RegistryBindingInvalid = defineError(
+  'UNS_ERR_REGISTRY_BINDING_INVALID',
+  'Invalid schema binding: %s',
+  {
+    statusCode: 400,
+  },
+)
+export const RegistryClosed = defineError(
+  'UNS_ERR_REGISTRY_CLOSED',
+  'The schema registry is closed; %s not done',
+  {
+    statusCode: 503,
+  },
+)
