@@ -25,6 +25,7 @@ interface Ctx {
 }
 
 export function diffSchemas(oldSchema: unknown, newSchema: unknown): Change[] {
+  if (jsonEqual(oldSchema, newSchema)) return []
   return walk(oldSchema, newSchema, '', { oldRoot: oldSchema, newRoot: newSchema, seen: new Set() })
 }
 
@@ -32,8 +33,12 @@ const isFalse = (s: unknown): boolean => s === false
 const asObj = (s: unknown): SchemaObj => (s === true || s === undefined ? {} : (s as SchemaObj))
 const esc = (key: string): string => key.replaceAll('~', '~0').replaceAll('/', '~1')
 
+// Equal subtrees are equal schemas unless they hold a local $ref, which may point at $defs that changed.
+const hasRef = (s: unknown): boolean =>
+  s !== null && typeof s === 'object' && (Object.hasOwn(s, '$ref') || Object.values(s).some(hasRef))
+
 function walk(o: unknown, n: unknown, path: string, ctx: Ctx): Change[] {
-  if (jsonEqual(o, n)) return []
+  if (jsonEqual(o, n) && !hasRef(o)) return []
   if (isFalse(o)) return [widened(path, 'schema changed from false (nothing valid) to a real schema')]
   if (isFalse(n)) return [narrowed(path, 'schema changed to false (nothing valid)')]
   const os = asObj(o)
