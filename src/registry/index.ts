@@ -29,3 +29,5 @@ export type {
 // Built-in envelope schema: exported here until src/schemas/index.ts (owned elsewhere) re-exports it.
 // eslint-disable-next-line no-restricted-imports
 export { UNS_ENVELOPE_SUBJECT, unsEnvelopeSchema } from '../schemas/uns-envelope.schema.js'
+export { registryRoutes, type RegistryRoutesOptions } from './routes.js'
+export { confluentRoutes, type ConfluentRoutesOptions } from './confluent-routes.js'
