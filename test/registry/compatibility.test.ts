@@ -88,7 +88,7 @@ describe('compatibility of JSON Schema changes', () => {
     ])
   })
 
-  test('a type changed from string to number breaks both directions, and FULL reports it once per direction', () => {
+  test('a type changed from string to number breaks both directions, and FULL lists it once', () => {
     const v1 = obj({ id: { type: 'string', maxLength: 10 } })
     const v2 = obj({ id: { type: 'number' } })
     const expected = ['/properties/id: type changed from string to number (against version 1)']
@@ -212,5 +212,21 @@ describe('compatibility of JSON Schema changes', () => {
     const c = { oneOf: [{ type: 'string' }] }
     const d = { oneOf: [{ type: 'string' }, { type: 'number' }] }
     assert.deepEqual(reasons('BACKWARD', [c], d), ['/oneOf: oneOf alternatives changed (against version 1)'])
+  })
+
+  test('multipleOf, uniqueItems, format and not are judged by whether they add or remove constraints', () => {
+    const v1 = { type: 'array', items: { type: 'number', multipleOf: 0.5 } }
+    const v2 = { type: 'array', uniqueItems: true, items: { type: 'number', multipleOf: 1 } }
+    assert.deepEqual(reasons('BACKWARD', [v1], v2), [
+      '/: uniqueItems added (against version 1)',
+      '/items: multipleOf changed from 0.5 to 1 (against version 1)',
+    ])
+    assert.deepEqual(reasons('BACKWARD', [v2], v1), [])
+    const s1 = { type: 'string', format: 'date-time' }
+    const s2 = { type: 'string', not: { const: '' } }
+    assert.deepEqual(reasons('FULL', [s1], s2), [
+      "/: format 'date-time' removed (against version 1)",
+      '/not: not added (against version 1)',
+    ])
   })
 })
