@@ -110,3 +110,61 @@ export const SpbCommandUnknownMetric = defineError(
 export const SpbCommandValueInvalid = defineError('UNS_ERR_SPB_COMMAND_VALUE', 'Cannot write %s: %s', {
   statusCode: 400,
 })
+
+// Schema registry (issue 5). Status codes follow Confluent Schema Registry so its REST subset can map them 1:1.
+export const RegistryIncompatible = defineError(
+  'UNS_ERR_REGISTRY_INCOMPATIBLE',
+  'Schema for subject %s is incompatible under %s: %s; keep the old fields and types, or change the compatibility level',
+  { statusCode: 409 },
+)
+export const RegistrySchemaInvalid = defineError(
+  'UNS_ERR_REGISTRY_SCHEMA_INVALID',
+  'Invalid JSON Schema for subject %s: %s',
+  { statusCode: 422 },
+)
+export const RegistrySubjectInvalid = defineError(
+  'UNS_ERR_REGISTRY_SUBJECT_INVALID',
+  'Invalid subject name %j: %s',
+  { statusCode: 422 },
+)
+export const RegistrySubjectNotFound = defineError(
+  'UNS_ERR_REGISTRY_SUBJECT_NOT_FOUND',
+  'Subject %s is not registered',
+  { statusCode: 404 },
+)
+export const RegistryVersionNotFound = defineError(
+  'UNS_ERR_REGISTRY_VERSION_NOT_FOUND',
+  'Subject %s has no version %s',
+  { statusCode: 404 },
+)
+export const RegistryVersionInvalid = defineError(
+  'UNS_ERR_REGISTRY_VERSION_INVALID',
+  'Invalid version %j: use a positive integer or "latest"',
+  { statusCode: 422 },
+)
+export const RegistrySchemaNotFound = defineError(
+  'UNS_ERR_REGISTRY_SCHEMA_NOT_FOUND',
+  'No schema with id %s',
+  {
+    statusCode: 404,
+  },
+)
+export const RegistryCompatibilityInvalid = defineError(
+  'UNS_ERR_REGISTRY_COMPATIBILITY_INVALID',
+  'Invalid compatibility level %j: use one of %s',
+  { statusCode: 422 },
+)
+export const RegistryBindingInvalid = defineError(
+  'UNS_ERR_REGISTRY_BINDING_INVALID',
+  'Invalid schema binding: %s',
+  {
+    statusCode: 400,
+  },
+)
+export const RegistryClosed = defineError(
+  'UNS_ERR_REGISTRY_CLOSED',
+  'The schema registry is closed; %s not done',
+  {
+    statusCode: 503,
+  },
+)
