@@ -57,10 +57,14 @@ export const ListenPortInUse = defineError(
   '%s port %d on %s is already in use; stop the other process or choose another port with %s',
 )
 export const ListenFailed = defineError('UNS_ERR_LISTEN_FAILED', 'Cannot listen for %s on %s:%d: %s')
-export const KafkaUnavailable = defineError('UNS_ERR_BRIDGE_KAFKA_UNAVAILABLE', 'Kafka is not reachable: %s', {
-  retriable: true,
-  statusCode: 503,
-})
+export const KafkaUnavailable = defineError(
+  'UNS_ERR_BRIDGE_KAFKA_UNAVAILABLE',
+  'Kafka is not reachable: %s',
+  {
+    retriable: true,
+    statusCode: 503,
+  },
+)
 export const BridgeBufferFull = defineError(
   'UNS_ERR_BRIDGE_BUFFER_FULL',
   'The Kafka buffer is full (%d records, %d bytes); message on %s dropped',
@@ -70,3 +74,53 @@ export const BridgeClosed = defineError('UNS_ERR_BRIDGE_CLOSED', 'The bridge is 
 export const UnsPathInvalid = defineError('UNS_ERR_NAMESPACE_PATH_INVALID', 'Invalid UNS path %j: %s', {
   statusCode: 400,
 })
+// Namespace: definition files (file, line, path inside the document, reason), payloads, tree queries.
+export const NamespaceDirEmpty = defineError(
+  'UNS_ERR_NAMESPACE_DIR_EMPTY',
+  'No namespace files (*.yaml, *.yml) found in %s; add at least one or point the config at the right folder',
+)
+export const NamespaceFileUnreadable = defineError(
+  'UNS_ERR_NAMESPACE_FILE_UNREADABLE',
+  'Cannot read namespace file %s: %s',
+)
+export const NamespaceYamlSyntax = defineError('UNS_ERR_NAMESPACE_YAML_SYNTAX', '%s: YAML syntax error: %s')
+export const NamespaceFileInvalid = defineError('UNS_ERR_NAMESPACE_FILE_INVALID', '%s at %s: %s')
+export const NamespaceModelUnknown = defineError('UNS_ERR_NAMESPACE_MODEL_UNKNOWN', '%s at %s: %s')
+export const NamespaceModelDuplicate = defineError('UNS_ERR_NAMESPACE_MODEL_DUPLICATE', '%s at %s: %s')
+export const NamespaceModelNotAddOnly = defineError('UNS_ERR_NAMESPACE_MODEL_NOT_ADD_ONLY', '%s at %s: %s')
+export const NamespaceNodeDuplicate = defineError('UNS_ERR_NAMESPACE_NODE_DUPLICATE', '%s at %s: %s')
+export const NamespaceLevelMismatch = defineError('UNS_ERR_NAMESPACE_LEVEL_MISMATCH', '%s at %s: %s')
+export const NamespaceSparkplugInvalid = defineError('UNS_ERR_NAMESPACE_SPARKPLUG_INVALID', '%s at %s: %s')
+export const UnsPayloadInvalid = defineError('UNS_ERR_NAMESPACE_PAYLOAD_INVALID', 'Invalid UNS payload: %s', {
+  statusCode: 400,
+})
+export const NamespacePathUndeclared = defineError(
+  'UNS_ERR_NAMESPACE_PATH_UNDECLARED',
+  'Path %s is not declared in the namespace and the tree runs in strict mode; declare it in a namespace file',
+  { statusCode: 422 },
+)
+export const NamespaceFilterInvalid = defineError(
+  'UNS_ERR_NAMESPACE_FILTER_INVALID',
+  'Invalid MQTT filter %j: %s',
+  {
+    statusCode: 400,
+  },
+)
+export const NamespaceCursorInvalid = defineError(
+  'UNS_ERR_NAMESPACE_CURSOR_INVALID',
+  'Invalid cursor: %s; pass the cursor exactly as returned by the previous page',
+  { statusCode: 400 },
+)
+export const NamespaceLimitInvalid = defineError(
+  'UNS_ERR_NAMESPACE_LIMIT_INVALID',
+  'Invalid limit %j: must be an integer from 1 to %d',
+  { statusCode: 400 },
+)
+export const NamespaceNodeNotFound = defineError('UNS_ERR_NAMESPACE_NODE_NOT_FOUND', 'No node at path %s', {
+  statusCode: 404,
+})
+export const SparkplugUnmappable = defineError(
+  'UNS_ERR_NAMESPACE_SPARKPLUG_UNMAPPABLE',
+  'Sparkplug metric %s cannot be mapped onto a UNS path: %s',
+  { statusCode: 400 },
+)
