@@ -83,7 +83,10 @@ export const NamespaceFileUnreadable = defineError(
   'UNS_ERR_NAMESPACE_FILE_UNREADABLE',
   'Cannot read namespace file %s: %s',
 )
-export const NamespaceYamlSyntax = defineError('UNS_ERR_NAMESPACE_YAML_SYNTAX', '%s: YAML syntax error: %s')
+export const NamespaceYamlSyntax = defineError(
+  'UNS_ERR_NAMESPACE_YAML_SYNTAX',
+  '%s at %s: YAML syntax error: %s',
+)
 export const NamespaceFileInvalid = defineError('UNS_ERR_NAMESPACE_FILE_INVALID', '%s at %s: %s')
 export const NamespaceModelUnknown = defineError('UNS_ERR_NAMESPACE_MODEL_UNKNOWN', '%s at %s: %s')
 export const NamespaceModelDuplicate = defineError('UNS_ERR_NAMESPACE_MODEL_DUPLICATE', '%s at %s: %s')
@@ -124,3 +127,4 @@ export const SparkplugUnmappable = defineError(
   'Sparkplug metric %s cannot be mapped onto a UNS path: %s',
   { statusCode: 400 },
 )
+export const NamespaceModelCycle = defineError('UNS_ERR_NAMESPACE_MODEL_CYCLE', '%s at %s: %s')
