@@ -128,3 +128,8 @@ export const SparkplugUnmappable = defineError(
   { statusCode: 400 },
 )
 export const NamespaceModelCycle = defineError('UNS_ERR_NAMESPACE_MODEL_CYCLE', '%s at %s: %s')
+export const NamespaceDepthInvalid = defineError(
+  'UNS_ERR_NAMESPACE_DEPTH_INVALID',
+  'Invalid depth %j: must be an integer from 1 to %d',
+  { statusCode: 400 },
+)

@@ -21,3 +21,16 @@ export {
 } from './definition.js'
 export { MODEL_SCHEMA_KEYWORDS, modelSchema, modelSchemaId, type JsonSchema } from './model-schema.js'
 export { createSparkplugMapper, type SparkplugMapper, type SparkplugMetricId } from './sparkplug-mapping.js'
+export {
+  createNamespaceTree,
+  type ApplyOutcome,
+  type NamespaceTree,
+  type NamespaceTreeOptions,
+  type TreeStats,
+  type ValueChange,
+  type ValuesQuery,
+} from './tree.js'
+export type { NodeDefinitionView, NodeView, TreeEntry, ValueView } from './tree-views.js'
+export type { ValuesPage } from './tree-values.js'
+export type { SearchHit, SearchQuery } from './tree-search.js'
+export { matchesFilter, parseTopicFilter, type TopicFilter } from './mqtt-filter.js'
