@@ -11,7 +11,7 @@ export interface FieldBinding {
 /**
  * One node of the live tree. Sized for 100,000+ tags (< 1 KB each): fixed shape (all fields set in the
  * constructor), no Map until a node gets children, definitions shared by reference, names interned,
- * and no full path stored (it is rebuilt from the parent chain when needed).
+ * and no full path stored (queries rebuild it from the levels they walk).
  */
 export class TreeNode {
   readonly name: string
@@ -48,11 +48,6 @@ export class TreeNode {
     if (this.children === undefined) return []
     this.sortedNames ??= [...this.children.keys()].sort()
     return this.sortedNames
-  }
-
-  path(): string {
-    if (this.parent === undefined) return ''
-    return this.parent.parent === undefined ? this.name : `${this.parent.path()}/${this.name}`
   }
 }
 
