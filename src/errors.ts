@@ -157,6 +157,37 @@ export const RegistryCompatibilityInvalid = defineError(
 export const RegistryBindingInvalid = defineError(
   'UNS_ERR_REGISTRY_BINDING_INVALID',
   'Invalid schema binding: %s',
+// Namespace: definition files (file, line, path inside the document, reason), payloads, tree queries.
+export const NamespaceDirEmpty = defineError(
+  'UNS_ERR_NAMESPACE_DIR_EMPTY',
+  'No namespace files (*.yaml, *.yml) found in %s; add at least one or point the config at the right folder',
+)
+export const NamespaceFileUnreadable = defineError(
+  'UNS_ERR_NAMESPACE_FILE_UNREADABLE',
+  'Cannot read namespace file %s: %s',
+)
+export const NamespaceYamlSyntax = defineError(
+  'UNS_ERR_NAMESPACE_YAML_SYNTAX',
+  '%s at %s: YAML syntax error: %s',
+)
+export const NamespaceFileInvalid = defineError('UNS_ERR_NAMESPACE_FILE_INVALID', '%s at %s: %s')
+export const NamespaceModelUnknown = defineError('UNS_ERR_NAMESPACE_MODEL_UNKNOWN', '%s at %s: %s')
+export const NamespaceModelDuplicate = defineError('UNS_ERR_NAMESPACE_MODEL_DUPLICATE', '%s at %s: %s')
+export const NamespaceModelNotAddOnly = defineError('UNS_ERR_NAMESPACE_MODEL_NOT_ADD_ONLY', '%s at %s: %s')
+export const NamespaceNodeDuplicate = defineError('UNS_ERR_NAMESPACE_NODE_DUPLICATE', '%s at %s: %s')
+export const NamespaceLevelMismatch = defineError('UNS_ERR_NAMESPACE_LEVEL_MISMATCH', '%s at %s: %s')
+export const NamespaceSparkplugInvalid = defineError('UNS_ERR_NAMESPACE_SPARKPLUG_INVALID', '%s at %s: %s')
+export const UnsPayloadInvalid = defineError('UNS_ERR_NAMESPACE_PAYLOAD_INVALID', 'Invalid UNS payload: %s', {
+  statusCode: 400,
+})
+export const NamespacePathUndeclared = defineError(
+  'UNS_ERR_NAMESPACE_PATH_UNDECLARED',
+  'Path %s is not declared in the namespace and the tree runs in strict mode; declare it in a namespace file',
+  { statusCode: 422 },
+)
+export const NamespaceFilterInvalid = defineError(
+  'UNS_ERR_NAMESPACE_FILTER_INVALID',
+  'Invalid MQTT filter %j: %s',
   {
     statusCode: 400,
   },
@@ -167,4 +198,27 @@ export const RegistryClosed = defineError(
   {
     statusCode: 503,
   },
+export const NamespaceCursorInvalid = defineError(
+  'UNS_ERR_NAMESPACE_CURSOR_INVALID',
+  'Invalid cursor: %s; pass the cursor exactly as returned by the previous page',
+  { statusCode: 400 },
+)
+export const NamespaceLimitInvalid = defineError(
+  'UNS_ERR_NAMESPACE_LIMIT_INVALID',
+  'Invalid limit %j: must be an integer from 1 to %d',
+  { statusCode: 400 },
+)
+export const NamespaceNodeNotFound = defineError('UNS_ERR_NAMESPACE_NODE_NOT_FOUND', 'No node at path %s', {
+  statusCode: 404,
+})
+export const SparkplugUnmappable = defineError(
+  'UNS_ERR_NAMESPACE_SPARKPLUG_UNMAPPABLE',
+  'Sparkplug metric %s cannot be mapped onto a UNS path: %s',
+  { statusCode: 400 },
+)
+export const NamespaceModelCycle = defineError('UNS_ERR_NAMESPACE_MODEL_CYCLE', '%s at %s: %s')
+export const NamespaceDepthInvalid = defineError(
+  'UNS_ERR_NAMESPACE_DEPTH_INVALID',
+  'Invalid depth %j: must be an integer from 1 to %d',
+  { statusCode: 400 },
 )

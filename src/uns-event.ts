@@ -36,4 +36,6 @@ export interface UnsEvent {
   readonly origin: string
   /** Sparkplug `is_historical`: goes to Kafka but does not change the current value. */
   readonly historical?: boolean
+  /** An empty retained publish or a Kafka tombstone: deletes the current value of `path` (`value` is null). */
+  readonly tombstone?: boolean
 }

@@ -1,0 +1,1 @@
+export { namespaceFileSchema, FIELD_CLASSES, FIELD_TYPES } from './namespace-file-schema.js'
