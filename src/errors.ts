@@ -74,6 +74,7 @@ export const BridgeClosed = defineError('UNS_ERR_BRIDGE_CLOSED', 'The bridge is 
 export const UnsPathInvalid = defineError('UNS_ERR_NAMESPACE_PATH_INVALID', 'Invalid UNS path %j: %s', {
   statusCode: 400,
 })
+
 // Sparkplug B host application (src/sparkplug). Reported in results on the hot path, never thrown there.
 export const SpbTopicInvalid = defineError('UNS_ERR_SPB_TOPIC_INVALID', 'Invalid Sparkplug topic %j: %s', {
   statusCode: 400,
@@ -157,6 +158,18 @@ export const RegistryCompatibilityInvalid = defineError(
 export const RegistryBindingInvalid = defineError(
   'UNS_ERR_REGISTRY_BINDING_INVALID',
   'Invalid schema binding: %s',
+  {
+    statusCode: 400,
+  },
+)
+export const RegistryClosed = defineError(
+  'UNS_ERR_REGISTRY_CLOSED',
+  'The schema registry is closed; %s not done',
+  {
+    statusCode: 503,
+  },
+)
+
 // Namespace: definition files (file, line, path inside the document, reason), payloads, tree queries.
 export const NamespaceDirEmpty = defineError(
   'UNS_ERR_NAMESPACE_DIR_EMPTY',
@@ -192,12 +205,6 @@ export const NamespaceFilterInvalid = defineError(
     statusCode: 400,
   },
 )
-export const RegistryClosed = defineError(
-  'UNS_ERR_REGISTRY_CLOSED',
-  'The schema registry is closed; %s not done',
-  {
-    statusCode: 503,
-  },
 export const NamespaceCursorInvalid = defineError(
   'UNS_ERR_NAMESPACE_CURSOR_INVALID',
   'Invalid cursor: %s; pass the cursor exactly as returned by the previous page',

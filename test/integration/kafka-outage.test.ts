@@ -16,7 +16,7 @@ it('serves MQTT and HTTP without Kafka, says so in readiness, and delivers the b
     UNS_KAFKA_RECONNECT_INITIAL_MS: '100',
     UNS_KAFKA_RECONNECT_MAX_MS: '800',
   })
-  let kafka: LocalKafka | undefined
+  let kafka: LocalKafka | undefined = undefined
   after(async () => {
     await svc.close()
     await kafka?.stop()
