@@ -121,3 +121,15 @@ describe('loadConfig', () => {
     assert.equal(new Set(names).size, names.length, 'names are unique')
   })
 })
+
+describe('configuration reference', () => {
+  it('docs/configuration.md matches the schema (defaults changes show up in review)', async () => {
+    const { readFileSync } = await import('node:fs')
+    const { configReferenceMarkdown } = await import('../../src/config/index.js')
+    assert.equal(
+      readFileSync('docs/configuration.md', 'utf8'),
+      configReferenceMarkdown(),
+      'run `npm run docs:config` and commit docs/configuration.md',
+    )
+  })
+})
