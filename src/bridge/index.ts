@@ -16,6 +16,14 @@ import { toCommandPublish, type CommandPublish } from './kafka-to-mqtt.js'
 export type { LinkState } from './producer.js'
 export type { InboundPublish, Rejection } from './mqtt-to-kafka.js'
 export type { CommandPublish } from './kafka-to-mqtt.js'
+export { createKafkaClient } from './kafka-client.js'
+export type {
+  ConsumedRecord,
+  KafkaClient,
+  KafkaClientConfig,
+  KafkaRecord,
+  TailHandle,
+} from './kafka-client.js'
 
 export interface BridgeConfig extends KafkaClientConfig, BufferedProducerConfig {
   readonly instanceId: string
