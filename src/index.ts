@@ -1,13 +1,13 @@
 // createService wires the pipeline stages of PRODUCT.md §2 and owns their lifecycle.
 import type { FastifyInstance } from 'fastify'
 import { buildApi, type HealthReport } from './api/index.js'
-import { createBridge, type Bridge } from './bridge/index.js'
+import { createBridge, type Bridge, type StateRecord } from './bridge/index.js'
 import { createBroker, topicNameProblem, type Broker } from './broker/index.js'
 import type { Config } from './config/index.js'
 import { ListenFailed, ListenPortInUse } from './errors.js'
 import type { Logger } from './logger.js'
 import { createMetrics, type Metrics } from './metrics.js'
-import { createNamespaceTree, loadNamespace, type NamespaceTree } from './namespace/index.js'
+import { createNamespaceTree, loadNamespace, parseUnsPayload, type NamespaceTree } from './namespace/index.js'
 import { createPipeline } from './pipeline.js'
 import { createMemoryStore, createRegistry, type Registry } from './registry/index.js'
 import { randomUUID } from 'node:crypto'
@@ -58,7 +58,13 @@ export async function createService(deps: { logger: Logger }, config: Config): P
   )
   if (config.kafka.brokers.length > 0) {
     bridge = createBridge(
-      { logger, metrics, publish: (m) => broker.publish(m), topicProblem: topicNameProblem },
+      {
+        logger,
+        metrics,
+        publish: (m) => broker.publish(m),
+        topicProblem: topicNameProblem,
+        onStateRecord: (record) => applyStateRecord(tree, record, logger),
+      },
       { ...config.kafka, instanceId: config.instanceId, session: randomUUID() },
     )
   } else {
@@ -68,7 +74,8 @@ export async function createService(deps: { logger: Logger }, config: Config): P
   const health = (): HealthReport => {
     const kafka = bridge ? bridge.health() : { state: 'disabled' as const }
     return {
-      ready: broker.listening && (kafka.state === 'disabled' || kafka.state === 'connected'),
+      ready:
+        broker.listening && (kafka.state === 'disabled' || (kafka.state === 'connected' && kafka.restored)),
       mqtt: { listening: broker.listening, clients: broker.clients },
       kafka,
     }
@@ -124,4 +131,26 @@ async function listenHttp(app: FastifyInstance, host: string, port: number): Pro
   }
   const address = app.server.address()
   return typeof address === 'object' && address ? address.port : port
+}
+
+/** A value another instance (or this one before a restart) wrote to the state topic. */
+function applyStateRecord(tree: NamespaceTree, record: StateRecord, logger: Logger): void {
+  const receivedAt = Date.now()
+  const payload = record.value === null ? undefined : parseUnsPayload(record.value, receivedAt)
+  if (payload && !payload.ok) {
+    logger.warn({ path: record.path, err: payload.error }, 'unreadable state record skipped')
+    return
+  }
+  const p = payload?.value
+  const applied = tree.apply({
+    path: record.path,
+    value: p?.value ?? null,
+    timestamp: p?.timestamp ?? receivedAt,
+    quality: p?.quality ?? 'good',
+    source: record.headers.source ?? '',
+    origin: record.headers.origin ?? '',
+    ...(p?.datatype === undefined ? {} : { datatype: p.datatype }),
+    ...(p === undefined ? { tombstone: true } : {}),
+  })
+  if (!applied.ok) logger.debug({ path: record.path, err: applied.error }, 'state record not applied')
 }

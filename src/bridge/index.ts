@@ -12,10 +12,12 @@ import {
 import type { KafkaRecord } from './kafka-client.js'
 import type { UnsEvent } from '../uns-event.js'
 import { toCommandPublish, type CommandPublish } from './kafka-to-mqtt.js'
+import { createStateFollower, type StateRecord } from './state-follower.js'
 
 export type { LinkState } from './producer.js'
 export type { InboundPublish, Rejection } from './mqtt-to-kafka.js'
 export type { CommandPublish } from './kafka-to-mqtt.js'
+export type { StateRecord } from './state-follower.js'
 export { createKafkaClient } from './kafka-client.js'
 export type {
   ConsumedRecord,
@@ -36,6 +38,8 @@ export interface BridgeConfig extends KafkaClientConfig, BufferedProducerConfig 
   }
   /** Random per process: marks this process's own state records. */
   readonly session: string
+  /** Longest wait for the state topic to be read to its end at start. */
+  readonly restoreTimeoutMs: number
 }
 
 export interface BridgeDeps {
@@ -43,6 +47,8 @@ export interface BridgeDeps {
   readonly metrics: Metrics
   /** Delivers a Kafka command on MQTT; resolves once the broker has it. */
   readonly publish: (message: CommandPublish) => Promise<void>
+  /** Applies a state record written by another process (restore at start, then follow). */
+  readonly onStateRecord: (record: StateRecord) => void
   /** Why a command's key cannot be an MQTT topic, or undefined. */
   readonly topicProblem: (topic: string) => string | undefined
 }
@@ -50,6 +56,8 @@ export interface BridgeDeps {
 export interface KafkaHealth {
   readonly state: LinkState
   readonly consumer: 'running' | 'starting' | 'stopped'
+  /** The tree holds everything the state topic held at start (ready waits for it). */
+  readonly restored: boolean
   readonly bufferedRecords: number
   readonly lastError?: string
 }
@@ -86,6 +94,15 @@ export function createBridge(deps: BridgeDeps, config: BridgeConfig): Bridge {
     },
     config,
   )
+  const stateFollower = createStateFollower(
+    { client, logger, onRecord: deps.onStateRecord },
+    {
+      topic: config.topics.state,
+      groupId: `${config.consumerGroup}.state.${config.session}`,
+      session: config.session,
+      restoreTimeoutMs: config.restoreTimeoutMs,
+    },
+  )
   let consumer: ConsumerHandle | undefined
   let consumerState: KafkaHealth['consumer'] = 'stopped'
   let closed = false
@@ -102,6 +119,7 @@ export function createBridge(deps: BridgeDeps, config: BridgeConfig): Bridge {
         { topic: config.topics.dlq },
         { topic: config.topics.state, compacted: true },
       ])
+      await stateFollower.start()
       consumer = await client.consume({
         groupId: config.consumerGroup,
         topics: [config.topics.commands],
@@ -180,12 +198,14 @@ export function createBridge(deps: BridgeDeps, config: BridgeConfig): Bridge {
     health: () => ({
       state: producer.state,
       consumer: consumerState,
+      restored: stateFollower.restored,
       bufferedRecords: producer.stats().bufferedRecords,
       ...(producer.lastError ? { lastError: producer.lastError } : {}),
     }),
     async close(timeoutMs) {
       closed = true
       await consumer?.stop().catch(() => {})
+      await stateFollower.stop().catch(() => {})
       await producer.close(timeoutMs)
       await client.close()
     },

@@ -99,6 +99,11 @@ const Kafka = Type.Object(
       description: 'Records held while Kafka is slow or down; beyond it QoS 1 waits and QoS 0 is dropped',
     }),
     bufferMaxBytes: Type.Integer({ minimum: 1024, default: 67_108_864, description: 'Bytes held, as above' }),
+    restoreTimeoutMs: Type.Integer({
+      minimum: 100,
+      default: 60000,
+      description: 'Longest wait at start to read the state topic to its end before retrying, ms',
+    }),
     topics: KafkaTopics,
     sasl: Type.Optional(
       Type.Object(

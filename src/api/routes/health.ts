@@ -7,6 +7,7 @@ export interface HealthReport {
   readonly kafka: {
     readonly state: string
     readonly consumer?: string
+    readonly restored?: boolean
     readonly bufferedRecords?: number
     readonly lastError?: string
   }
@@ -26,6 +27,7 @@ const readySchema = {
       properties: {
         state: { type: 'string', enum: ['disabled', 'connecting', 'connected', 'disconnected', 'closed'] },
         consumer: { type: 'string' },
+        restored: { type: 'boolean' },
         bufferedRecords: { type: 'integer' },
         lastError: { type: 'string' },
       },
