@@ -53,17 +53,23 @@ export const namespaceRoutes: FastifyPluginAsync<NamespaceRoutesOptions> = async
   const tags = ['namespace']
   // A shared schema, so the recursive $ref resolves in both the serializer and /openapi.json.
   app.addSchema(TreeEntryOut)
-  // Leaves in the answer carry their value, so a browser shows a level in one request.
-  const withValues = (e: TreeEntry): unknown => {
-    const children = e.children?.map(withValues)
+  // Leaves in the answer carry their value, so a browser shows a level in one request. Entries
+  // without such a leaf below them are returned as they are (no copy).
+  const withValues = (e: TreeEntry): TreeEntry => {
+    let children = e.children
+    if (children !== undefined) {
+      const mapped = children.map(withValues)
+      if (mapped.some((c, i) => c !== children?.[i])) children = mapped
+    }
     const v = e.hasValue && e.childCount === 0 ? tree.node(e.path).value : undefined
+    if (v === undefined && children === e.children) return e
     return {
       ...e,
       ...(children === undefined ? {} : { children }),
       ...(v === undefined
         ? {}
         : { value: { value: toJsonValue(v.value), timestamp: v.timestamp, quality: v.quality } }),
-    }
+    } as TreeEntry
   }
 
   app.get<{ Querystring: Static<typeof TreeQuery> }>(
