@@ -169,6 +169,11 @@ export const RegistryClosed = defineError(
     statusCode: 503,
   },
 )
+export const RegistryStoreUnavailable = defineError(
+  'UNS_ERR_REGISTRY_STORE_UNAVAILABLE',
+  'The registry topic %s cannot be used: %s; check that Kafka is reachable and retry',
+  { retriable: true, statusCode: 503 },
+)
 
 // Namespace: definition files (file, line, path inside the document, reason), payloads, tree queries.
 export const NamespaceDirEmpty = defineError(

@@ -7,11 +7,17 @@ import type { Config } from './config/index.js'
 import { ListenFailed, ListenPortInUse } from './errors.js'
 import type { Logger } from './logger.js'
 import { createMetrics, type Metrics } from './metrics.js'
+import { createNamespaceTree, loadNamespace, type NamespaceTree } from './namespace/index.js'
+import { createPipeline } from './pipeline.js'
+import { createMemoryStore, createRegistry, type Registry } from './registry/index.js'
+import { randomUUID } from 'node:crypto'
 
 export interface Service {
   readonly mqttPort: number
   readonly httpPort: number
   readonly metrics: Metrics
+  readonly tree: NamespaceTree
+  readonly registry: Registry
   health(): HealthReport
   /** Stops accepting, flushes Kafka, closes clients; idempotent. */
   close(): Promise<void>
@@ -20,16 +26,40 @@ export interface Service {
 export async function createService(deps: { logger: Logger }, config: Config): Promise<Service> {
   const { logger } = deps
   const metrics = createMetrics()
+  const definition = await loadNamespace(config.namespace.dir)
+  const tree = createNamespaceTree(definition, { mode: config.namespace.mode })
+  logger.info(
+    {
+      dir: config.namespace.dir,
+      files: definition.files.length,
+      nodes: tree.stats().nodes,
+      mode: config.namespace.mode,
+    },
+    'namespace loaded',
+  )
+  const registry = await createRegistry({ store: createMemoryStore(), logger }, {})
   let bridge: Bridge | undefined
+  const pipeline = createPipeline(
+    {
+      logger,
+      metrics,
+      tree,
+      registry,
+      get bridge() {
+        return bridge
+      },
+    },
+    config,
+  )
 
   const broker: Broker = await createBroker(
-    { logger, metrics, onPublish: (message) => bridge?.ingest(message) },
+    { logger, metrics, onPublish: (message) => pipeline.onPublish(message) },
     { host: config.host, port: config.mqtt.port, maxPayloadBytes: config.mqtt.maxPayloadBytes },
   )
   if (config.kafka.brokers.length > 0) {
     bridge = createBridge(
       { logger, metrics, publish: (m) => broker.publish(m), topicProblem: topicNameProblem },
-      { ...config.kafka, instanceId: config.instanceId },
+      { ...config.kafka, instanceId: config.instanceId, session: randomUUID() },
     )
   } else {
     logger.warn('kafka.brokers is empty: running without Kafka (UNS_KAFKA_BROKERS)')
@@ -66,6 +96,8 @@ export async function createService(deps: { logger: Logger }, config: Config): P
     mqttPort: broker.port,
     httpPort,
     metrics,
+    tree,
+    registry,
     health,
     close: () =>
       (closing ??= (async () => {
@@ -74,6 +106,7 @@ export async function createService(deps: { logger: Logger }, config: Config): P
         // Flush before disconnecting clients, so that PUBACKs waiting for Kafka still go out.
         await bridge?.close(Math.max(0, config.shutdownTimeoutMs - 2000))
         await broker.close()
+        await registry.close()
         logger.info('uns-bridge stopped')
       })()),
   }

@@ -10,6 +10,7 @@ export interface Metrics {
   readonly bridgeRecords: Counter<'direction' | 'result'>
   readonly bridgeBufferRecords: Gauge
   readonly kafkaConnected: Gauge
+  readonly ingestEvents: Counter<'result' | 'reason'>
 }
 
 export function createMetrics(): Metrics {
@@ -40,6 +41,12 @@ export function createMetrics(): Metrics {
     bridgeBufferRecords: new Gauge({
       name: 'uns_bridge_buffer_records',
       help: 'Records waiting for Kafka',
+      registers,
+    }),
+    ingestEvents: new Counter({
+      name: 'uns_ingest_events_total',
+      help: 'UNS publishes by outcome (accepted, warned, rejected) and rejection code',
+      labelNames: ['result', 'reason'],
       registers,
     }),
     kafkaConnected: new Gauge({

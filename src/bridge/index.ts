@@ -2,17 +2,40 @@ import type { Logger } from '../logger.js'
 import type { Metrics } from '../metrics.js'
 import { createKafkaClient, type ConsumerHandle, type KafkaClientConfig } from './kafka-client.js'
 import { createBufferedProducer, type BufferedProducerConfig, type LinkState } from './producer.js'
-import { isBridged, toTelemetryRecord, type InboundPublish } from './mqtt-to-kafka.js'
+import {
+  toDeadLetterRecord,
+  toStateRecord,
+  toTelemetryRecord,
+  type InboundPublish,
+  type Rejection,
+} from './mqtt-to-kafka.js'
+import type { KafkaRecord } from './kafka-client.js'
+import type { UnsEvent } from '../uns-event.js'
 import { toCommandPublish, type CommandPublish } from './kafka-to-mqtt.js'
 
 export type { LinkState } from './producer.js'
-export type { InboundPublish } from './mqtt-to-kafka.js'
+export type { InboundPublish, Rejection } from './mqtt-to-kafka.js'
 export type { CommandPublish } from './kafka-to-mqtt.js'
+export { createKafkaClient } from './kafka-client.js'
+export type {
+  ConsumedRecord,
+  KafkaClient,
+  KafkaClientConfig,
+  KafkaRecord,
+  TailHandle,
+} from './kafka-client.js'
 
 export interface BridgeConfig extends KafkaClientConfig, BufferedProducerConfig {
   readonly instanceId: string
   readonly consumerGroup: string
-  readonly topics: { readonly telemetry: string; readonly commands: string }
+  readonly topics: {
+    readonly telemetry: string
+    readonly commands: string
+    readonly state: string
+    readonly dlq: string
+  }
+  /** Random per process: marks this process's own state records. */
+  readonly session: string
 }
 
 export interface BridgeDeps {
@@ -32,8 +55,18 @@ export interface KafkaHealth {
 }
 
 export interface Bridge {
-  /** Hands one MQTT publish to Kafka; the promise (QoS 1 only) settles when Kafka acknowledged it. */
-  ingest(message: InboundPublish): Promise<void> | undefined
+  /**
+   * Sends an accepted publish to the telemetry topic and its new current value to the state topic.
+   * The promise (QoS 1 only) settles when Kafka acknowledged both.
+   */
+  forward(
+    message: InboundPublish,
+    event: UnsEvent,
+    envelopeJson: string | null,
+    headers?: Readonly<Record<string, string>>,
+  ): Promise<void> | undefined
+  /** Sends a refused publish to the dead-letter topic; QoS 1 waits for the ack as above. */
+  deadLetter(message: InboundPublish, rejection: Rejection, receivedAt: number): Promise<void> | undefined
   health(): KafkaHealth
   close(timeoutMs: number): Promise<void>
 }
@@ -63,7 +96,12 @@ export function createBridge(deps: BridgeDeps, config: BridgeConfig): Bridge {
     if (closed || consumerState !== 'stopped') return
     consumerState = 'starting'
     try {
-      await client.ensureTopics([{ topic: config.topics.telemetry }, { topic: config.topics.commands }])
+      await client.ensureTopics([
+        { topic: config.topics.telemetry },
+        { topic: config.topics.commands },
+        { topic: config.topics.dlq },
+        { topic: config.topics.state, compacted: true },
+      ])
       consumer = await client.consume({
         groupId: config.consumerGroup,
         topics: [config.topics.commands],
@@ -103,30 +141,41 @@ export function createBridge(deps: BridgeDeps, config: BridgeConfig): Bridge {
     metrics.bridgeRecords.inc({ direction: 'kafka_to_mqtt', result: 'delivered' })
   }
 
-  return {
-    ingest(message) {
-      if (!isBridged(message.topic)) return undefined
-      const result = producer.produce(
-        toTelemetryRecord(message, config.topics.telemetry, config.instanceId),
-        message.qos > 0,
-      )
-      metrics.bridgeBufferRecords.set(producer.stats().bufferedRecords)
+  /** Queues records; for must-deliver input returns the promise of all their acks. */
+  function send(records: KafkaRecord[], mustDeliver: boolean, direction: string): Promise<void> | undefined {
+    const acks: Promise<void>[] = []
+    for (const record of records) {
+      const result = producer.produce(record, mustDeliver)
       if (result.status === 'dropped') {
-        metrics.bridgeRecords.inc({ direction: 'mqtt_to_kafka', result: 'dropped' })
-        return undefined
+        metrics.bridgeRecords.inc({ direction, result: 'dropped' })
+        continue
       }
-      const acked = result.acked.then(
-        () => void metrics.bridgeRecords.inc({ direction: 'mqtt_to_kafka', result: 'sent' }),
-        (err: Error) => {
-          metrics.bridgeRecords.inc({ direction: 'mqtt_to_kafka', result: 'failed' })
-          throw err
-        },
+      acks.push(
+        result.acked.then(
+          () => void metrics.bridgeRecords.inc({ direction, result: 'sent' }),
+          (err: Error) => {
+            metrics.bridgeRecords.inc({ direction, result: 'failed' })
+            throw err
+          },
+        ),
       )
-      if (message.qos === 0) {
-        acked.catch(() => {}) // best effort: counted above, nobody waits
-        return undefined
-      }
-      return acked
+    }
+    metrics.bridgeBufferRecords.set(producer.stats().bufferedRecords)
+    const all = acks.length === 1 ? (acks[0] as Promise<void>) : Promise.all(acks).then(() => undefined)
+    if (mustDeliver) return all
+    all.catch(() => {}) // best effort (QoS 0): counted above, nobody waits
+    return undefined
+  }
+
+  return {
+    forward(message, event, envelopeJson, headers) {
+      const telemetry = toTelemetryRecord(message, config.topics.telemetry, config.instanceId, headers)
+      const state = toStateRecord(event, envelopeJson, config.topics.state, config.session)
+      return send([telemetry, state], message.qos > 0, 'mqtt_to_kafka')
+    },
+    deadLetter(message, rejection, receivedAt) {
+      const record = toDeadLetterRecord(message, rejection, config.topics.dlq, config.instanceId, receivedAt)
+      return send([record], message.qos > 0, 'dead_letter')
     },
     health: () => ({
       state: producer.state,

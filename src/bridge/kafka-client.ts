@@ -7,6 +7,7 @@ import {
   type Consumer,
   type Producer,
   type Admin,
+  type IHeaders,
   type SASLOptions,
 } from 'kafkajs'
 import type { Logger } from '../logger.js'
@@ -38,11 +39,22 @@ export interface ConsumerHandle {
   stop(): Promise<void>
 }
 
+/** A reader that reads a topic from its beginning and then follows it (see KafkaClient.tail). */
+export interface TailHandle {
+  /**
+   * Resolves once every record below the topic's end offsets (high watermarks), fetched when this
+   * is called, has been handed to `eachRecord`; rejects after `timeoutMs`.
+   */
+  caughtUp(timeoutMs: number): Promise<void>
+  stop(): Promise<void>
+}
+
 export interface KafkaClient {
   connectProducer(): Promise<void>
   /** Produces with acks=all; resolves when every record is acknowledged. */
   send(records: readonly KafkaRecord[]): Promise<void>
-  ensureTopics(topics: readonly { topic: string; compacted?: boolean }[]): Promise<void>
+  /** Creates the missing topics; `partitions` defaults to the broker's num.partitions. */
+  ensureTopics(topics: readonly { topic: string; compacted?: boolean; partitions?: number }[]): Promise<void>
   consume(opts: {
     groupId: string
     topics: readonly string[]
@@ -50,7 +62,26 @@ export interface KafkaClient {
     eachRecord: (record: ConsumedRecord) => Promise<void>
     onCrash: (err: Error) => void
   }): Promise<ConsumerHandle>
+  /**
+   * Reads `topic` from the beginning and keeps following it, with a consumer group of its own that
+   * never commits: every tail sees the whole topic (a compacted state log such as uns.schemas).
+   * `groupId` must be unique to this tail.
+   */
+  tail(opts: {
+    groupId: string
+    topic: string
+    eachRecord: (record: ConsumedRecord) => void
+    onCrash: (err: Error) => void
+  }): Promise<TailHandle>
   close(): Promise<void>
+}
+
+const toConsumedHeaders = (raw: IHeaders | undefined): Record<string, string> => {
+  const headers: Record<string, string> = {}
+  for (const [k, v] of Object.entries(raw ?? {})) {
+    if (v !== undefined) headers[k] = Array.isArray(v) ? String(v[0]) : String(v)
+  }
+  return headers
 }
 
 export function createKafkaClient(config: KafkaClientConfig, logger: Logger): KafkaClient {
@@ -109,6 +140,7 @@ export function createKafkaClient(config: KafkaClientConfig, logger: Logger): Ka
         waitForLeaders: true,
         topics: missing.map((t) => ({
           topic: t.topic,
+          ...(t.partitions === undefined ? {} : { numPartitions: t.partitions }),
           configEntries: t.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
         })),
       })
@@ -124,10 +156,7 @@ export function createKafkaClient(config: KafkaClientConfig, logger: Logger): Ka
       // only after that: offsets never run ahead of MQTT delivery (PRODUCT.md §5).
       await consumer.run({
         eachMessage: async ({ topic, partition, message }) => {
-          const headers: Record<string, string> = {}
-          for (const [k, v] of Object.entries(message.headers ?? {})) {
-            if (v !== undefined) headers[k] = Array.isArray(v) ? String(v[0]) : String(v)
-          }
+          const headers = toConsumedHeaders(message.headers)
           await eachRecord({
             topic,
             partition,
@@ -140,6 +169,72 @@ export function createKafkaClient(config: KafkaClientConfig, logger: Logger): Ka
         },
       })
       return {
+        async stop() {
+          consumers.delete(consumer)
+          await consumer.disconnect()
+        },
+      }
+    },
+
+    async tail({ groupId, topic, eachRecord, onCrash }) {
+      // A short fetch wait: followers see new records sooner and stop() (which waits for the
+      // pending fetch) returns within half a second instead of kafkajs's default 5 s.
+      const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 500 })
+      consumers.add(consumer)
+      // Next offset to read per partition. Batches of control records only advance it through
+      // END_BATCH_PROCESS, so a transactional marker at the end of the log does not stall caughtUp.
+      const next = new Map<number, bigint>()
+      const waiters = new Set<() => void>()
+      const advance = (partition: number, nextOffset: bigint): void => {
+        if ((next.get(partition) ?? -1n) >= nextOffset) return
+        next.set(partition, nextOffset)
+        for (const wake of waiters) wake()
+      }
+      consumer.on(consumer.events.CRASH, (e) => onCrash(e.payload.error))
+      consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
+        if (e.payload.topic === topic) advance(e.payload.partition, BigInt(e.payload.lastOffset) + 1n)
+      })
+      await consumer.connect()
+      await consumer.subscribe({ topics: [topic], fromBeginning: true })
+      await consumer.run({
+        autoCommit: false,
+        eachMessage: async ({ partition, message }) => {
+          eachRecord({
+            topic,
+            partition,
+            offset: message.offset,
+            timestamp: Number(message.timestamp),
+            key: message.key ? message.key.toString('utf8') : null,
+            value: message.value,
+            headers: toConsumedHeaders(message.headers),
+          })
+          advance(partition, BigInt(message.offset) + 1n)
+        },
+      })
+      return {
+        async caughtUp(timeoutMs) {
+          admin ??= kafka.admin()
+          await admin.connect()
+          const ends = await admin.fetchTopicOffsets(topic)
+          const done = (): boolean =>
+            ends.every(
+              (e) => BigInt(e.high) <= BigInt(e.low) || (next.get(e.partition) ?? -1n) >= BigInt(e.high),
+            )
+          if (done()) return
+          await new Promise<void>((resolve, reject) => {
+            const wake = (): void => {
+              if (!done()) return
+              clearTimeout(timer)
+              waiters.delete(wake)
+              resolve()
+            }
+            const timer = setTimeout(() => {
+              waiters.delete(wake)
+              reject(new Error(`${topic} not read to its end within ${timeoutMs} ms`))
+            }, timeoutMs)
+            waiters.add(wake)
+          })
+        },
         async stop() {
           consumers.delete(consumer)
           await consumer.disconnect()

@@ -1,5 +1,7 @@
-// MQTT -> Kafka routing of the foundation: every UNS publish goes to one telemetry topic, keyed
-// by its MQTT topic. The rules of the Kafka bridge issue replace this fixed route.
+// MQTT -> Kafka records (PRODUCT.md §4). Telemetry keeps the publisher's bytes as they were sent;
+// the state topic holds the normalised JSON envelope per path; the dead-letter topic keeps the
+// original bytes with the reason in headers, so an operator can see why and replay.
+import type { UnsEvent } from '../uns-event.js'
 import type { KafkaRecord } from './kafka-client.js'
 
 export interface InboundPublish {
@@ -10,23 +12,75 @@ export interface InboundPublish {
   readonly clientId: string
 }
 
-/** Topics that are not UNS data: broker internals and raw Sparkplug (its own stage decodes it). */
-const NOT_BRIDGED = ['$', 'spBv1.0/']
+/** Why an input was refused, for the dead-letter headers. */
+export interface Rejection {
+  readonly code: string
+  readonly reason: string
+  readonly subject?: string
+  readonly version?: number
+  readonly errors?: readonly { readonly instancePath: string; readonly message: string }[]
+}
 
-export const isBridged = (topic: string): boolean => !NOT_BRIDGED.some((p) => topic.startsWith(p))
+const mqttHeaders = (msg: InboundPublish, origin: string): Record<string, string> => ({
+  'mqtt-topic': msg.topic,
+  'mqtt-qos': String(msg.qos),
+  'mqtt-retain': String(msg.retain),
+  source: msg.clientId,
+  origin,
+})
 
-/** The Kafka record for one MQTT publish (PRODUCT.md §4 headers). */
-export function toTelemetryRecord(msg: InboundPublish, kafkaTopic: string, origin: string): KafkaRecord {
+/** The telemetry record for one accepted publish: key = UNS path, value = the bytes as published. */
+export function toTelemetryRecord(
+  msg: InboundPublish,
+  kafkaTopic: string,
+  origin: string,
+  extraHeaders: Readonly<Record<string, string>> = {},
+): KafkaRecord {
   return {
     topic: kafkaTopic,
     key: msg.topic,
     value: msg.payload,
+    headers: { ...mqttHeaders(msg, origin), ...extraHeaders },
+  }
+}
+
+/** The compacted state record: key = path, value = envelope JSON, or null (tombstone) to delete. */
+export function toStateRecord(
+  event: UnsEvent,
+  envelopeJson: string | null,
+  kafkaTopic: string,
+  session: string,
+): KafkaRecord {
+  return {
+    topic: kafkaTopic,
+    key: event.path,
+    value: envelopeJson === null ? null : Buffer.from(envelopeJson),
     headers: {
-      'mqtt-topic': msg.topic,
-      'mqtt-qos': String(msg.qos),
-      'mqtt-retain': String(msg.retain),
-      source: msg.clientId,
-      origin,
+      'uns-path': event.path,
+      'content-type': 'application/json',
+      source: event.source,
+      origin: event.origin,
+      'uns-session': session,
     },
   }
+}
+
+export function toDeadLetterRecord(
+  msg: InboundPublish,
+  rejection: Rejection,
+  kafkaTopic: string,
+  origin: string,
+  receivedAt: number,
+): KafkaRecord {
+  const headers: Record<string, string> = {
+    ...mqttHeaders(msg, origin),
+    'received-at': String(receivedAt),
+    'error-code': rejection.code,
+    'error-reason': rejection.reason,
+  }
+  if (rejection.subject !== undefined) headers.schema = rejection.subject
+  if (rejection.version !== undefined) headers['schema-version'] = String(rejection.version)
+  if (rejection.errors && rejection.errors.length > 0)
+    headers['validation-errors'] = JSON.stringify(rejection.errors)
+  return { topic: kafkaTopic, key: msg.topic, value: msg.payload, headers }
 }

@@ -27,3 +27,28 @@ export function helpText(): string {
     '',
   ].join('\n')
 }
+
+/** The configuration reference as a markdown table (docs/configuration.md is generated from it). */
+export function configReferenceMarkdown(): string {
+  const rows = envSettings(ConfigSchema).map(({ path, name }) => {
+    const schema = path.reduce<TSchema>(
+      (s, k) => (s.properties as Record<string, TSchema>)[k] as TSchema,
+      ConfigSchema,
+    )
+    const def = schema.default === undefined ? '' : `\`${JSON.stringify(schema.default)}\``
+    const allowed = Array.isArray(schema.enum) ? ` One of: ${(schema.enum as string[]).join(', ')}.` : ''
+    return `| \`${path.join('.')}\` | \`${name}\` | ${def} | ${schema.description ?? ''}.${allowed} |`
+  })
+  return [
+    '# Configuration reference',
+    '',
+    'Generated from `src/config/schema.ts` by `npm run docs:config`; a test fails when this file is out of date.',
+    'Sources, later wins: the defaults below, the YAML file given with `--config`, then the environment.',
+    'Arrays from the environment are comma-separated. `uns-bridge --print-config` shows the effective values.',
+    '',
+    '| setting (YAML path) | environment | default | meaning |',
+    '| --- | --- | --- | --- |',
+    ...rows,
+    '',
+  ].join('\n')
+}

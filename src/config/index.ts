@@ -1,4 +1,4 @@
 export { loadConfig, redactConfig, type LoadConfigOptions } from './load.js'
 export { ConfigSchema, type Config } from './schema.js'
 export { envSettings } from './env.js'
-export { helpText } from './help.js'
+export { configReferenceMarkdown, helpText } from './help.js'

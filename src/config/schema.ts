@@ -39,6 +39,21 @@ const KafkaTopics = Type.Object(
       default: 'uns.commands',
       description: 'Records here (key = UNS path) are published on MQTT',
     }),
+    state: Type.String({
+      minLength: 1,
+      default: 'uns.state',
+      description: 'Compacted: last value per UNS path; restored on start',
+    }),
+    dlq: Type.String({
+      minLength: 1,
+      default: 'uns.dlq',
+      description: 'Rejected input with the reason in headers',
+    }),
+    schemas: Type.String({
+      minLength: 1,
+      default: 'uns.schemas',
+      description: 'Compacted: the schema registry',
+    }),
   },
   { additionalProperties: false, default: {} },
 )
@@ -107,6 +122,21 @@ const Namespace = Type.Object(
       default: './namespace',
       description: 'Folder of namespace definition files',
     }),
+    mode: OneOf(['lenient', 'strict'], {
+      default: 'lenient',
+      description: 'lenient adds undeclared paths (flagged); strict rejects them to the dead-letter topic',
+    }),
+  },
+  { additionalProperties: false, default: {} },
+)
+
+const Api = Type.Object(
+  {
+    streamThrottleMs: Type.Integer({
+      minimum: 0,
+      default: 250,
+      description: 'Server-Sent Events: at most one event per path per this many ms (latest value wins)',
+    }),
   },
   { additionalProperties: false, default: {} },
 )
@@ -138,6 +168,7 @@ export const ConfigSchema = Type.Object(
     http: Http,
     kafka: Kafka,
     namespace: Namespace,
+    api: Api,
     log: Log,
   },
   { additionalProperties: false },

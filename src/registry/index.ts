@@ -2,6 +2,11 @@
 export { createRegistry } from './registry.js'
 export { createMemoryLog, createMemoryStore, type MemoryLog } from './memory-store.js'
 export { recordKey } from './store.js'
+export {
+  createKafkaRegistryStore,
+  type KafkaRegistryStoreConfig,
+  type KafkaRegistryStoreDeps,
+} from './kafka-store.js'
 export type { BindingRecord, ConfigRecord, RegistryRecord, RegistryStore, SchemaRecord } from './store.js'
 export type {
   Registry,

@@ -8,6 +8,8 @@ describe('MQTT <-> Kafka through the foundation bridge', () => {
   let svc: TestService
   const telemetry = uniqueName('uns.telemetry')
   const commands = uniqueName('uns.commands')
+  const state = uniqueName('uns.state')
+  const dlq = uniqueName('uns.dlq')
 
   before(async () => {
     await createTopic(commands)
@@ -15,6 +17,8 @@ describe('MQTT <-> Kafka through the foundation bridge', () => {
       UNS_KAFKA_BROKERS: testBrokers(),
       UNS_KAFKA_TOPICS_TELEMETRY: telemetry,
       UNS_KAFKA_TOPICS_COMMANDS: commands,
+      UNS_KAFKA_TOPICS_STATE: state,
+      UNS_KAFKA_TOPICS_DLQ: dlq,
       UNS_KAFKA_CONSUMER_GROUP: uniqueName('group'),
       UNS_INSTANCE_ID: 'itest-a',
     })
@@ -40,7 +44,7 @@ describe('MQTT <-> Kafka through the foundation bridge', () => {
     const sent = [
       { topic: 'acme/berlin/line-1/temp', payload: '21.5', qos: 0 as const, retain: false },
       { topic: 'acme/berlin/line-1/speed', payload: '{"value":3}', qos: 1 as const, retain: false },
-      { topic: 'acme/berlin/line-1/mode', payload: 'auto', qos: 1 as const, retain: true },
+      { topic: 'acme/berlin/line-1/mode', payload: '"auto"', qos: 1 as const, retain: true },
       { topic: 'acme/berlin/line-1/count', payload: '7', qos: 0 as const, retain: true },
     ]
     for (const m of sent) await client.publishAsync(m.topic, m.payload, { qos: m.qos, retain: m.retain })
@@ -62,6 +66,35 @@ describe('MQTT <-> Kafka through the foundation bridge', () => {
       })
     }
     assert.equal(records.filter((r) => r.key?.startsWith('spBv1.0')).length, 0)
+  })
+
+  it('sends invalid JSON to the dead-letter topic with the reason, and keeps it out of telemetry', async () => {
+    const client = await svc.connect('bad-plc')
+    await client.publishAsync('acme/berlin/line-9/broken', '{not json', { qos: 1 })
+    const [dead] = await readTopic(dlq, 1)
+    assert.ok(dead)
+    assert.equal(dead.key, 'acme/berlin/line-9/broken')
+    assert.equal(dead.value?.toString(), '{not json')
+    assert.equal(dead.headers['error-code'], 'UNS_ERR_NAMESPACE_PAYLOAD_INVALID')
+    assert.match(dead.headers['error-reason'] ?? '', /not valid JSON/)
+    assert.equal(dead.headers.source, 'bad-plc')
+    const telemetryRecords = await readTopic(telemetry, 1000, 3000)
+    assert.equal(telemetryRecords.filter((r) => r.key === 'acme/berlin/line-9/broken').length, 0)
+  })
+
+  it('writes the current value of each path as an envelope to the compacted state topic', async () => {
+    const client = await svc.connect()
+    await client.publishAsync('acme/berlin/line-3/temp', '{"value": 42.5, "timestamp": 1764072000000}', {
+      qos: 1,
+    })
+    const records = await readTopic(state, 1000, 4000)
+    const last = records.filter((r) => r.key === 'acme/berlin/line-3/temp').at(-1)
+    assert.ok(last)
+    assert.deepEqual(JSON.parse(last.value?.toString() ?? ''), {
+      value: 42.5,
+      timestamp: 1764072000000,
+      quality: 'good',
+    })
   })
 
   it('publishes a uns.commands record on MQTT at the path in its key', async () => {

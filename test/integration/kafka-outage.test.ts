@@ -38,11 +38,11 @@ it('serves MQTT and HTTP without Kafka, says so in readiness, and delivers the b
   await sub.subscribeAsync('outage/#')
   const pub = await svc.connect('outage-publisher')
   const got = nextMessage(sub)
-  await pub.publishAsync('outage/qos0', 'during-outage', { qos: 0 })
+  await pub.publishAsync('outage/qos0', '"during-outage"', { qos: 0 })
   await got
   // QoS 1 is held (no PUBACK) until Kafka has it.
   let qos1Acked = false
-  const qos1 = pub.publishAsync('outage/qos1', 'held', { qos: 1 }).then(() => (qos1Acked = true))
+  const qos1 = pub.publishAsync('outage/qos1', '"held"', { qos: 1 }).then(() => (qos1Acked = true))
 
   await new Promise((r) => setTimeout(r, 2500)) // several reconnect attempts
   assert.equal(qos1Acked, false, 'no PUBACK while Kafka is down')
@@ -56,6 +56,6 @@ it('serves MQTT and HTTP without Kafka, says so in readiness, and delivers the b
     30000,
   )
   const records = await readTopic(topic, 2, 15000, kafka.bootstrap)
-  assert.deepEqual(records.map((r) => r.value?.toString()).sort(), ['during-outage', 'held'])
+  assert.deepEqual(records.map((r) => r.value?.toString()).sort(), ['"during-outage"', '"held"'])
   assert.equal(svc.logs.filter((l) => l.msg === 'Kafka producer connected').length, 1)
 })

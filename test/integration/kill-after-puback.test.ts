@@ -31,7 +31,7 @@ it('every QoS 1 message whose PUBACK arrived is in Kafka after the service is SI
   for (let i = 0; i < 3000 && !killed; i++) {
     const id = `m${i}`
     publishes.push(
-      client.publishAsync(`plant/line/${i % 10}`, id, { qos: 1 }).then(
+      client.publishAsync(`plant/line/${i % 10}`, JSON.stringify(id), { qos: 1 }).then(
         () => {
           if (killed) return
           acked.push(id)
@@ -50,7 +50,9 @@ it('every QoS 1 message whose PUBACK arrived is in Kafka after the service is SI
   assert.ok(killed, 'the service was killed while messages were in flight')
   assert.ok(acked.length >= 300)
 
-  const inKafka = new Set((await readTopic(topic, 3000, 8000)).map((r) => r.value?.toString()))
+  const inKafka = new Set(
+    (await readTopic(topic, 3000, 8000)).map((r) => JSON.parse(r.value?.toString() ?? 'null') as string),
+  )
   const missing = acked.filter((id) => !inKafka.has(id))
   assert.deepEqual(missing, [], `${missing.length} of ${acked.length} acknowledged messages are not in Kafka`)
 })
