@@ -234,3 +234,7 @@ export const NamespaceDepthInvalid = defineError(
   'Invalid depth %j: must be an integer from 1 to %d',
   { statusCode: 400 },
 )
+// API: request validation beyond what a stage checks itself.
+export const ApiRequestInvalid = defineError('UNS_ERR_API_REQUEST_INVALID', 'Invalid request: %s', {
+  statusCode: 400,
+})

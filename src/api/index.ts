@@ -4,19 +4,39 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { Registry } from 'prom-client'
 import type { Logger } from '../logger.js'
+import type { NamespaceTree } from '../namespace/index.js'
 import { installErrorHandler } from './error-handler.js'
 import { healthRoutes, type HealthReport } from './routes/health.js'
 import { metricsRoutes } from './routes/metrics.js'
 import { mqttWebSocketRoutes } from './routes/mqtt-websocket.js'
+import { namespaceRoutes } from './routes/namespace.js'
+import { streamRoutes, type StreamOptions } from './routes/stream.js'
 
 export type { HealthReport } from './routes/health.js'
+export type { StreamOptions } from './routes/stream.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Open `GET /api/v1/stream` (SSE) connections, for a gauge. */
+    streamClients(): number
+  }
+}
 
 export interface ApiDeps {
   readonly logger: Logger
   readonly health: () => HealthReport
   readonly metricsRegistry: Registry
   readonly handleMqttStream: (stream: Duplex) => void
+  /**
+   * The live namespace behind `/api/v1/tree`, `nodes`, `values`, `search` and `stream`; those routes
+   * exist only when it is given.
+   */
+  readonly tree?: NamespaceTree
+  /** Live stream (SSE) settings; default `{ throttleMs: 250, heartbeatMs: 15000 }`. */
+  readonly stream?: StreamOptions
 }
+
+const DEFAULT_STREAM: StreamOptions = { throttleMs: 250 }
 
 /** Builds the HTTP app without listening (server code listens; tests use inject). */
 export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
@@ -37,5 +57,12 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes, { health: deps.health })
   await app.register(metricsRoutes, { registry: deps.metricsRegistry })
   await app.register(mqttWebSocketRoutes, { handleStream: deps.handleMqttStream })
+  const streams = { clients: 0 }
+  app.decorate('streamClients', () => streams.clients)
+  if (deps.tree !== undefined) {
+    await app.register(namespaceRoutes, { prefix: '/api/v1', tree: deps.tree })
+    const stream = deps.stream ?? DEFAULT_STREAM
+    await app.register(streamRoutes, { prefix: '/api/v1', tree: deps.tree, ...stream, counter: streams })
+  }
   return app
 }
