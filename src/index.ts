@@ -89,6 +89,9 @@ export async function createService(deps: { logger: Logger }, config: Config): P
       health,
       metricsRegistry: metrics.registry,
       handleMqttStream: (stream) => broker.handleStream(stream),
+      tree,
+      stream: { throttleMs: config.api.streamThrottleMs },
+      schemaRegistry: registry,
     })
     httpPort = await listenHttp(app, config.host, config.http.port)
   } catch (err) {

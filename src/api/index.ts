@@ -5,6 +5,7 @@ import swaggerUi from '@fastify/swagger-ui'
 import type { Registry } from 'prom-client'
 import type { Logger } from '../logger.js'
 import type { NamespaceTree } from '../namespace/index.js'
+import { confluentRoutes, registryRoutes, type Registry as SchemaRegistry } from '../registry/index.js'
 import { installErrorHandler } from './error-handler.js'
 import { healthRoutes, type HealthReport } from './routes/health.js'
 import { metricsRoutes } from './routes/metrics.js'
@@ -34,6 +35,11 @@ export interface ApiDeps {
   readonly tree?: NamespaceTree
   /** Live stream (SSE) settings; default `{ throttleMs: 250, heartbeatMs: 15000 }`. */
   readonly stream?: StreamOptions
+  /**
+   * The schema registry behind `/api/v1/schemas` and the Confluent-compatible subset at the root
+   * (`/subjects`, `/schemas/ids/{id}`, `/compatibility/...`, `/config/...`); absent: no such routes.
+   */
+  readonly schemaRegistry?: SchemaRegistry
 }
 
 const DEFAULT_STREAM: StreamOptions = { throttleMs: 250 }
@@ -63,6 +69,10 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     await app.register(namespaceRoutes, { prefix: '/api/v1', tree: deps.tree })
     const stream = deps.stream ?? DEFAULT_STREAM
     await app.register(streamRoutes, { prefix: '/api/v1', tree: deps.tree, ...stream, counter: streams })
+  }
+  if (deps.schemaRegistry !== undefined) {
+    await app.register(registryRoutes, { prefix: '/api/v1', registry: deps.schemaRegistry })
+    await app.register(confluentRoutes, { registry: deps.schemaRegistry })
   }
   return app
 }
