@@ -10,6 +10,7 @@ import { createMetrics, type Metrics } from './metrics.js'
 import { createNamespaceTree, loadNamespace, type NamespaceTree } from './namespace/index.js'
 import { createPipeline } from './pipeline.js'
 import { createMemoryStore, createRegistry, type Registry } from './registry/index.js'
+import { createSparkplugService, type SparkplugApi } from './sparkplug/index.js'
 import { randomUUID } from 'node:crypto'
 
 export interface Service {
@@ -18,6 +19,8 @@ export interface Service {
   readonly metrics: Metrics
   readonly tree: NamespaceTree
   readonly registry: Registry
+  /** The Sparkplug host application: node list, rebirth and writes, for the API routes. */
+  readonly sparkplug: SparkplugApi
   health(): HealthReport
   /** Stops accepting, flushes Kafka, closes clients; idempotent. */
   close(): Promise<void>
@@ -39,6 +42,7 @@ export async function createService(deps: { logger: Logger }, config: Config): P
   )
   const registry = await createRegistry({ store: createMemoryStore(), logger }, {})
   let bridge: Bridge | undefined
+  let broker: Broker | undefined
   const pipeline = createPipeline(
     {
       logger,
@@ -48,17 +52,41 @@ export async function createService(deps: { logger: Logger }, config: Config): P
       get bridge() {
         return bridge
       },
+      get sparkplug() {
+        return sparkplug
+      },
     },
     config,
   )
+  const sparkplug = createSparkplugService(
+    {
+      logger,
+      metrics,
+      tree,
+      mapping: definition.sparkplug,
+      accept: (message, event, receivedAt, headers) => pipeline.accept(message, event, receivedAt, headers),
+      deadLetter: (message, rejection, receivedAt) => pipeline.refuse(message, rejection, receivedAt),
+      raw: (message, receivedAt) => bridge?.sparkplugRaw(message, receivedAt),
+      publishInternal: (m) => (broker ? broker.publish(m) : Promise.reject(new Error('broker not started'))),
+      serveStream: (stream) => broker?.handleStream(stream),
+    },
+    { ...config.sparkplug, instanceId: config.instanceId },
+  )
 
-  const broker: Broker = await createBroker(
+  broker = await createBroker(
     { logger, metrics, onPublish: (message) => pipeline.onPublish(message) },
     { host: config.host, port: config.mqtt.port, maxPayloadBytes: config.mqtt.maxPayloadBytes },
   )
+  const mqtt = broker
   if (config.kafka.brokers.length > 0) {
     bridge = createBridge(
-      { logger, metrics, publish: (m) => broker.publish(m), topicProblem: topicNameProblem },
+      {
+        logger,
+        metrics,
+        publish: (m) => mqtt.publish(m),
+        topicProblem: topicNameProblem,
+        write: (path, payload) => sparkplug.fromCommand(path, payload),
+      },
       { ...config.kafka, instanceId: config.instanceId, session: randomUUID() },
     )
   } else {
@@ -68,8 +96,8 @@ export async function createService(deps: { logger: Logger }, config: Config): P
   const health = (): HealthReport => {
     const kafka = bridge ? bridge.health() : { state: 'disabled' as const }
     return {
-      ready: broker.listening && (kafka.state === 'disabled' || kafka.state === 'connected'),
-      mqtt: { listening: broker.listening, clients: broker.clients },
+      ready: mqtt.listening && (kafka.state === 'disabled' || kafka.state === 'connected'),
+      mqtt: { listening: mqtt.listening, clients: mqtt.clients },
       kafka,
     }
   }
@@ -81,31 +109,36 @@ export async function createService(deps: { logger: Logger }, config: Config): P
       logger,
       health,
       metricsRegistry: metrics.registry,
-      handleMqttStream: (stream) => broker.handleStream(stream),
+      handleMqttStream: (stream) => mqtt.handleStream(stream),
     })
     httpPort = await listenHttp(app, config.host, config.http.port)
+    await sparkplug.start()
   } catch (err) {
+    await sparkplug.close()
     await bridge?.close(0)
-    await broker.close()
+    await mqtt.close()
     throw err
   }
   logger.info({ host: config.host, port: httpPort }, 'HTTP listening')
 
   let closing: Promise<void> | undefined
   return {
-    mqttPort: broker.port,
+    mqttPort: mqtt.port,
     httpPort,
     metrics,
     tree,
     registry,
+    sparkplug,
     health,
     close: () =>
       (closing ??= (async () => {
-        broker.stopAccepting()
+        mqtt.stopAccepting()
         await app.close()
+        // STATE offline before the broker goes [tck-id-host-topic-phid-death-payload-timestamp-disconnect-clean].
+        await sparkplug.close()
         // Flush before disconnecting clients, so that PUBACKs waiting for Kafka still go out.
         await bridge?.close(Math.max(0, config.shutdownTimeoutMs - 2000))
-        await broker.close()
+        await mqtt.close()
         await registry.close()
         logger.info('uns-bridge stopped')
       })()),
