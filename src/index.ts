@@ -42,7 +42,8 @@ export async function createService(deps: { logger: Logger }, config: Config): P
   )
   const registry = await createRegistry({ store: createMemoryStore(), logger }, {})
   let bridge: Bridge | undefined
-  let broker: Broker | undefined
+  // The Sparkplug stage is created before the broker it publishes through (the broker's hook feeds it).
+  const late: { broker?: Broker } = {}
   const pipeline = createPipeline(
     {
       logger,
@@ -67,17 +68,18 @@ export async function createService(deps: { logger: Logger }, config: Config): P
       accept: (message, event, receivedAt, headers) => pipeline.accept(message, event, receivedAt, headers),
       deadLetter: (message, rejection, receivedAt) => pipeline.refuse(message, rejection, receivedAt),
       raw: (message, receivedAt) => bridge?.sparkplugRaw(message, receivedAt),
-      publishInternal: (m) => (broker ? broker.publish(m) : Promise.reject(new Error('broker not started'))),
-      serveStream: (stream) => broker?.handleStream(stream),
+      publishInternal: (m) =>
+        late.broker ? late.broker.publish(m) : Promise.reject(new Error('broker not started')),
+      serveStream: (stream) => late.broker?.handleStream(stream),
     },
     { ...config.sparkplug, instanceId: config.instanceId },
   )
 
-  broker = await createBroker(
+  const mqtt: Broker = await createBroker(
     { logger, metrics, onPublish: (message) => pipeline.onPublish(message) },
     { host: config.host, port: config.mqtt.port, maxPayloadBytes: config.mqtt.maxPayloadBytes },
   )
-  const mqtt = broker
+  late.broker = mqtt
   if (config.kafka.brokers.length > 0) {
     bridge = createBridge(
       {

@@ -44,6 +44,8 @@ export interface HostClient {
   close(): Promise<void>
 }
 
+const ECHO_WAIT_MS = 1000
+
 /** Two connected in-memory streams: what one side writes, the other reads. */
 export function duplexPair(): [Duplex, Duplex] {
   const sides: Duplex[] = []
@@ -64,7 +66,10 @@ export function duplexPair(): [Duplex, Duplex] {
         done(err)
       },
     })
-  sides.push(make(() => sides[1]), make(() => sides[0]))
+  sides.push(
+    make(() => sides[1]),
+    make(() => sides[0]),
+  )
   return [sides[0] as Duplex, sides[1] as Duplex]
 }
 
@@ -117,7 +122,9 @@ export async function createHostClient(deps: HostClientDeps, config: HostClientC
       })
     })
   })
+  let onOwnDeath: ((payload: Buffer) => void) | undefined
   client.on('message', (topic, payload) => {
+    if (topic === stateTopic) onOwnDeath?.(payload)
     if (closing || topic !== stateTopic) return
     // Declared offline by someone else (or a stale will): the host re-asserts online.
     const outcome = host.handle(topic, payload, now())
@@ -166,9 +173,23 @@ export async function createHostClient(deps: HostClientDeps, config: HostClientC
           // Graceful: publish the death certificate before DISCONNECT, with the time of the disconnect
           // [tck-id-host-topic-phid-death-payload-timestamp-disconnect-clean].
           const death = stateMessage(config.hostId, false, now())
-          await client
-            .publishAsync(death.topic, Buffer.from(death.payload), { qos: 1, retain: true })
-            .catch((err: unknown) => logger.warn({ err }, 'sparkplug host could not publish STATE offline'))
+          const bytes = Buffer.from(death.payload)
+          // The PUBACK comes before the broker has written the message to other subscribers; seeing it
+          // come back on the host's own subscription means it went through delivery (bounded wait).
+          const echoed = new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, ECHO_WAIT_MS)
+            onOwnDeath = (p) => {
+              if (!p.equals(bytes)) return
+              clearTimeout(timer)
+              resolve()
+            }
+          })
+          try {
+            await client.publishAsync(death.topic, bytes, { qos: 1, retain: true })
+            await echoed
+          } catch (err) {
+            logger.warn({ err }, 'sparkplug host could not publish STATE offline')
+          }
         }
         await client.endAsync()
         logger.info({ topic: stateTopic }, 'sparkplug host offline')

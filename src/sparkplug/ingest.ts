@@ -30,7 +30,9 @@ export interface IngestDeps {
   /** The namespace's Sparkplug mapping. */
   readonly toUnsPath: (
     id: MetricId,
-  ) => { readonly ok: true; readonly value: { readonly text: string } } | { readonly ok: false; readonly error: UnsError }
+  ) =>
+    | { readonly ok: true; readonly value: { readonly text: string } }
+    | { readonly ok: false; readonly error: UnsError }
   /** registry -> tree -> Kafka (the pipeline's `accept`). */
   readonly accept: (
     message: IngestMessage,
@@ -160,7 +162,12 @@ export function createSparkplugIngest(deps: IngestDeps, config: { instanceId: st
     // Byte-identical and retained [tck-id-conformance-mqtt-aware-nbirth-mqtt-topic, -nbirth-mqtt-retain,
     // -dbirth-mqtt-topic, -dbirth-mqtt-retain].
     deps
-      .publishInternal({ topic: CERTIFICATES + message.topic, payload: message.payload, qos: 1, retain: true })
+      .publishInternal({
+        topic: CERTIFICATES + message.topic,
+        payload: message.payload,
+        qos: 1,
+        retain: true,
+      })
       .catch((err: unknown) => logger.warn({ err, topic: message.topic }, 'birth certificate copy failed'))
   }
 

@@ -40,7 +40,12 @@ export interface SparkplugServiceDeps {
   /** Raw Sparkplug record to Kafka; undefined without Kafka. */
   readonly raw: (message: IngestMessage, receivedAt: number) => Promise<void> | undefined
   /** The broker's internal publish (never re-ingested). */
-  readonly publishInternal: (m: { topic: string; payload: Buffer; qos: 0 | 1; retain: boolean }) => Promise<void>
+  readonly publishInternal: (m: {
+    topic: string
+    payload: Buffer
+    qos: 0 | 1
+    retain: boolean
+  }) => Promise<void>
   /** The broker's `handleStream`, serving the host's own MQTT connection. */
   readonly serveStream: (stream: Duplex) => void
   readonly now?: () => number
@@ -77,7 +82,11 @@ export function createSparkplugService(
 
   const host = createSparkplugHost(
     {
-      clock: { now, setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) },
+      clock: {
+        now,
+        setTimeout: (fn, ms) => setTimeout(fn, ms),
+        clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+      },
       hostId: config.hostId,
       logger,
       onDeferred: (o) => ingest.onOutcome(o, now()),
