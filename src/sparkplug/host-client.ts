@@ -46,6 +46,9 @@ export interface HostClient {
 
 const ECHO_WAIT_MS = 1000
 
+/** The MQTT client id of the host application `hostId`. */
+export const hostClientId = (hostId: string): string => `${hostId}-host`
+
 /** Two connected in-memory streams: what one side writes, the other reads. */
 export function duplexPair(): [Duplex, Duplex] {
   const sides: Duplex[] = []
@@ -96,7 +99,7 @@ export async function createHostClient(deps: HostClientDeps, config: HostClientC
       return ours
     },
     {
-      clientId: `${config.hostId}-host`,
+      clientId: hostClientId(config.hostId),
       // Clean session [tck-id-host-topic-phid-birth-sub-required context: the host starts fresh].
       clean: true,
       protocolVersion: 4,

@@ -77,7 +77,13 @@ export interface SparkplugIngest {
 const MALFORMED = new Set(['UNS_ERR_SPB_TOPIC_INVALID', 'UNS_ERR_SPB_PAYLOAD_INVALID'])
 const CERTIFICATES = '$sparkplug/certificates/'
 
-export function createSparkplugIngest(deps: IngestDeps, config: { instanceId: string }): SparkplugIngest {
+export interface IngestConfig {
+  readonly instanceId: string
+  /** MQTT client id of this host application: its own publishes never wait for Kafka. */
+  readonly hostClientId: string
+}
+
+export function createSparkplugIngest(deps: IngestDeps, config: IngestConfig): SparkplugIngest {
   const { host, logger } = deps
   // UNS path -> Sparkplug metric, filled from births: the reverse of the mapping for writes.
   const byPath = new Map<string, MetricId>()
@@ -174,7 +180,9 @@ export function createSparkplugIngest(deps: IngestDeps, config: { instanceId: st
   return {
     onPublish(message, receivedAt) {
       const acks: Promise<void>[] = []
-      const raw = deps.raw(message, receivedAt)
+      // The host's own STATE and commands are recorded best effort: its birth must not wait for Kafka.
+      const own = message.clientId === config.hostClientId
+      const raw = deps.raw(own ? { ...message, qos: 0 } : message, receivedAt)
       if (raw !== undefined) acks.push(raw)
       // STATE is read by the host client's own subscription; commands are for edge nodes.
       if (!message.topic.startsWith(`${NAMESPACE}/STATE/`)) {

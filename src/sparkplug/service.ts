@@ -7,7 +7,7 @@ import type { Logger } from '../logger.js'
 import type { Metrics } from '../metrics.js'
 import { createSparkplugMapper, type NamespaceTree, type SparkplugSection } from '../namespace/index.js'
 import type { UnsEvent, UnsValue } from '../uns-event.js'
-import { createHostClient, type HostClient } from './host-client.js'
+import { createHostClient, hostClientId, type HostClient } from './host-client.js'
 import type { NodeInfo, PublishAction } from './host-types.js'
 import { createSparkplugIngest, type IngestMessage, type SparkplugIngest } from './ingest.js'
 import { createSparkplugHost, type SparkplugHost } from './session.js'
@@ -109,7 +109,7 @@ export function createSparkplugService(
       countProblem: (code) => deps.metrics.sparkplugProblems.inc({ code }),
       logger,
     },
-    { instanceId: config.instanceId },
+    { instanceId: config.instanceId, hostClientId: hostClientId(config.hostId) },
   )
   const declaration = (path: string): PathDeclaration => {
     try {
