@@ -117,6 +117,7 @@ export async function createService(deps: { logger: Logger }, config: Config): P
       tree,
       stream: { throttleMs: config.api.streamThrottleMs },
       schemaRegistry: registry,
+      sparkplug,
     })
     httpPort = await listenHttp(app, config.host, config.http.port)
     await sparkplug.start()
