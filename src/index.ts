@@ -89,8 +89,9 @@ export async function createService(deps: { logger: Logger }, config: Config): P
         topicProblem: topicNameProblem,
         write: (path, payload) => sparkplug.fromCommand(path, payload),
         onStateRecord: (record) => applyStateRecord(tree, record, logger),
+        classOf: (path) => tree.classOf(path),
       },
-      { ...config.kafka, instanceId: config.instanceId, session: randomUUID() },
+      { ...config.kafka, ...config.bridge, instanceId: config.instanceId, session: randomUUID() },
     )
   } else {
     logger.warn('kafka.brokers is empty: running without Kafka (UNS_KAFKA_BROKERS)')

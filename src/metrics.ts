@@ -1,6 +1,6 @@
 // Prometheus series of the whole service, in one registry per service instance (tests run
 // several instances in one process). Stages get the instruments they update through deps.
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 
 export interface Metrics {
   readonly registry: Registry
@@ -11,6 +11,9 @@ export interface Metrics {
   readonly bridgeBufferRecords: Gauge
   readonly kafkaConnected: Gauge
   readonly ingestEvents: Counter<'result' | 'reason'>
+  readonly routeRecords: Counter<'route'>
+  readonly routeBytes: Counter<'route'>
+  readonly kafkaProduceSeconds: Histogram<'direction'>
   readonly sparkplugProblems: Counter<'code'>
   readonly writes: Counter<'source' | 'result'>
 }
@@ -61,6 +64,25 @@ export function createMetrics(): Metrics {
       name: 'uns_writes_total',
       help: 'Writes to UNS paths (API and uns.commands), by source and result code',
       labelNames: ['source', 'result'],
+      registers,
+    }),
+    routeRecords: new Counter({
+      name: 'uns_bridge_route_records_total',
+      help: 'MQTT -> Kafka records per bridge route (unrouted: no route matched)',
+      labelNames: ['route'],
+      registers,
+    }),
+    routeBytes: new Counter({
+      name: 'uns_bridge_route_bytes_total',
+      help: 'MQTT -> Kafka payload bytes per bridge route',
+      labelNames: ['route'],
+      registers,
+    }),
+    kafkaProduceSeconds: new Histogram({
+      name: 'uns_kafka_produce_seconds',
+      help: 'From handing a record to the producer to Kafka acknowledging it (acks=all)',
+      labelNames: ['direction'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
       registers,
     }),
     kafkaConnected: new Gauge({

@@ -63,6 +63,8 @@ describe('MQTT <-> Kafka through the foundation bridge', () => {
         'mqtt-retain': String(m.retain),
         source: 'plc-7',
         origin: 'itest-a',
+        'uns-path': m.topic,
+        'content-type': 'application/json',
       })
     }
     assert.equal(records.filter((r) => r.key?.startsWith('spBv1.0')).length, 0)
