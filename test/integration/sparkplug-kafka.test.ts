@@ -131,20 +131,27 @@ describe('Sparkplug <-> Kafka', () => {
 
   it('refuses a uns.commands record for a tag the namespace declares read-only, and still publishes others', async () => {
     const plain = await svc.connect()
-    const seen = await record(plain, 'plant/site/area/line/press/#')
+    const seen = await record(plain, 'plant/site/area/line/#')
     const other = await record(plain, 'plant/site/area/line/ack')
     const before = dcmds.length
     await produce(topics.commands, [
       { key: `${PRESS}/speed`, value: '{"value": 5}' },
+      // Declared, not writable, and no Sparkplug metric behind it: refused as well.
+      { key: 'plant/site/area/line/mes/shift', value: '"night"' },
       { key: 'plant/site/area/line/ack', value: '"ok"' },
     ])
     await eventually(() => other[0], 15000)
     await sleep(300)
     assert.equal(dcmds.length, before, 'no DCMD for a read-only tag')
     assert.equal(seen.filter((m) => m.topic === `${PRESS}/speed` && !m.retain).length, 0)
+    assert.equal(seen.filter((m) => m.topic.endsWith('/mes/shift')).length, 0)
     const refused = svc.logs.find((l) => l.audit === 'write' && l.path === `${PRESS}/speed`)
     assert.equal(refused?.result, 'UNS_ERR_WRITE_NOT_WRITABLE')
     const m = await svc.service.metrics.bridgeRecords.get()
-    assert.equal(m.values.find((v) => v.labels.result === 'refused')?.value, 1)
+    assert.equal(m.values.find((v) => v.labels.result === 'refused')?.value, 2)
+    assert.equal(
+      svc.logs.find((l) => l.audit === 'write' && l.path === 'plant/site/area/line/mes/shift')?.result,
+      'UNS_ERR_WRITE_NOT_WRITABLE',
+    )
   })
 })
