@@ -184,6 +184,8 @@ export function createBridge(deps: BridgeDeps, config: BridgeConfig): Bridge {
       // A historical value (Sparkplug is_historical) is history only: it must not become the current state.
       if (event.historical === true) return send([telemetry], message.qos > 0, 'mqtt_to_kafka')
       const state = toStateRecord(event, envelopeJson, config.topics.state, config.session)
+      // A transient value (Sparkplug is_transient) is current but not history: no telemetry record.
+      if (event.transient === true) return send([state], message.qos > 0, 'mqtt_to_kafka')
       return send([telemetry, state], message.qos > 0, 'mqtt_to_kafka')
     },
     sparkplugRaw(message, receivedAt) {

@@ -106,6 +106,23 @@ describe('Sparkplug <-> Kafka', () => {
     )
   })
 
+  it('sends transient values to the current state only, not to the telemetry history', async () => {
+    const transient = P.Payload.encode({
+      timestamp: T0 + 60,
+      seq: 3,
+      metrics: [{ alias: 11, timestamp: T0 + 60, intValue: 4242, isTransient: true }],
+    }).finish()
+    await send(edge, 'spBv1.0/G1/DDATA/E1/D1', transient)
+    const state = await eventually(async () => {
+      const r = await readTopic(topics.state, 8, 3000)
+      return r.find((x) => x.key === `${PRESS}/count` && x.value?.toString().includes('4242')) ? r : undefined
+    })
+    assert.ok(state)
+    assert.equal(svc.service.tree.node(`${PRESS}/count`).value?.value, 4242)
+    const telemetry = await readTopic(topics.telemetry, 9, 2000)
+    assert.equal(telemetry.filter((r) => r.value?.toString().includes('4242')).length, 0)
+  })
+
   it('sends malformed Sparkplug payloads and topics to the dead-letter topic with the reason', async () => {
     await send(edge, 'spBv1.0/G1/DDATA/E1/D1', Buffer.from('not protobuf \xff\xff'))
     await send(edge, 'spBv1.0/G1/BOGUS/E1', Buffer.from([1, 2, 3]))
