@@ -259,7 +259,8 @@ export function createBridge(deps: BridgeDeps, config: BridgeConfig): Bridge {
   return {
     forward(message, event, envelopeJson, headers) {
       const records: KafkaRecord[] = []
-      if (!event.tombstone) {
+      // A transient value (Sparkplug is_transient) is current but not history: no routed record.
+      if (!event.tombstone && event.transient !== true) {
         const tagClass = deps.classOf(event.path)
         const levels = event.path.split('/')
         const route = router.route(levels, tagClass)
