@@ -169,13 +169,17 @@ export function createBridge(deps: BridgeDeps, config: BridgeConfig): Bridge {
 
   /** Creates what is missing (when allowed), or says clearly which topics are missing. */
   async function prepareTopics(): Promise<void> {
-    const wanted = [
+    // A topic may be both a route's target and an inbound source (two-way rules): list it once.
+    const byName = new Map<string, { topic: string; compacted?: boolean }>()
+    for (const t of [
       ...router.outboundTopics.map((topic) => ({ topic })),
       ...router.inbound.flatMap((r) => (typeof r.source === 'string' ? [{ topic: r.source }] : [])),
       { topic: config.topics.dlq },
       { topic: config.topics.sparkplug },
       { topic: config.topics.state, compacted: true },
-    ]
+    ])
+      byName.set(t.topic, { ...byName.get(t.topic), ...t })
+    const wanted = [...byName.values()]
     const missing = await client.missingTopics(wanted.map((t) => t.topic))
     if (missing.length === 0) return void (topicsError = undefined)
     if (!config.createTopics) {
