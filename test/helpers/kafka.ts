@@ -31,6 +31,8 @@ export async function readTopic(
   count: number,
   timeoutMs = 15000,
   brokers?: string,
+  /** Stop early once this holds (e.g. every distinct message seen despite duplicates). */
+  until?: (records: readonly ReadRecord[]) => boolean,
 ): Promise<ReadRecord[]> {
   const consumer = kafka(brokers).consumer({ groupId: uniqueName('test-reader') })
   const records: ReadRecord[] = []
@@ -47,7 +49,7 @@ export async function readTopic(
           partition,
           offset: message.offset,
         })
-        if (records.length >= count) {
+        if (until ? until(records) : records.length >= count) {
           clearTimeout(timer)
           resolve()
         }

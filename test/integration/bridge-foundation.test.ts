@@ -22,7 +22,7 @@ describe('MQTT <-> Kafka through the foundation bridge', () => {
       UNS_KAFKA_CONSUMER_GROUP: uniqueName('group'),
       UNS_INSTANCE_ID: 'itest-a',
     })
-    await eventually(() => (svc.service.health().kafka.consumer === 'running' ? true : undefined), 30000)
+    await eventually(() => (svc.service.health().ready ? true : undefined), 30000)
   })
   after(() => svc.close())
 
