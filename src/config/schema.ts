@@ -173,6 +173,17 @@ const Api = Type.Object(
   { additionalProperties: false, default: {} },
 )
 
+const Registry = Type.Object(
+  {
+    modelPolicy: OneOf(['reject', 'warn', 'off'], {
+      default: 'warn',
+      description:
+        'Declared tags (model fields) without a binding are validated against their model field schema (subject model.<Name>): reject dead-letters an invalid value, warn accepts it with a validation-warning header and counts it, off skips the check',
+    }),
+  },
+  { additionalProperties: false, default: {} },
+)
+
 const Log = Type.Object(
   {
     level: OneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
@@ -202,6 +213,7 @@ export const ConfigSchema = Type.Object(
     namespace: Namespace,
     sparkplug: Sparkplug,
     api: Api,
+    registry: Registry,
     log: Log,
   },
   { additionalProperties: false },

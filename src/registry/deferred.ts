@@ -19,16 +19,19 @@ export interface DeferredRegistry {
 export function createDeferredRegistry(interim: Registry, topic: string): DeferredRegistry {
   let current = interim
   let persistent = false
+  // Bound methods are kept per registry in charge: `check` runs per message and must not allocate.
+  let bound = new Map<string | symbol, unknown>()
+  const refuse = (): Promise<never> =>
+    Promise.reject(new RegistryStoreUnavailable([topic, 'the registry is still being restored from Kafka']))
   const registry = new Proxy(interim, {
     get(_target, prop: string | symbol) {
-      if (!persistent && WRITES.has(prop as keyof Registry)) {
-        return () =>
-          Promise.reject(
-            new RegistryStoreUnavailable([topic, 'the registry is still being restored from Kafka']),
-          )
-      }
+      if (!persistent && WRITES.has(prop as keyof Registry)) return refuse
+      if (bound.has(prop)) return bound.get(prop)
       const member = (current as unknown as Record<string | symbol, unknown>)[prop]
-      return typeof member === 'function' ? (member as (...a: unknown[]) => unknown).bind(current) : member
+      const value =
+        typeof member === 'function' ? (member as (...a: unknown[]) => unknown).bind(current) : member
+      bound.set(prop, value)
+      return value
     },
   })
   return {
@@ -39,6 +42,7 @@ export function createDeferredRegistry(interim: Registry, topic: string): Deferr
     async settle(next) {
       const previous = current
       current = next
+      bound = new Map()
       persistent = true
       await previous.close()
     },
