@@ -5,6 +5,7 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsync } from 'fastify'
 // Brings the OpenAPI fields (summary, description) into FastifySchema; the API registers the swagger plugin.
 import type {} from '@fastify/swagger'
+import { bindingRoutes } from './binding-routes.js'
 import type { Registry } from './registry-types.js'
 import { COMPATIBILITY_LEVELS, type SchemaVersion } from './types.js'
 
@@ -35,6 +36,7 @@ const ValidationOut = Type.Object({
 const toOut = (v: SchemaVersion) => ({ ...v, schema: JSON.parse(v.schema) as unknown })
 
 export const registryRoutes: FastifyPluginAsync<RegistryRoutesOptions> = async (app, { registry }) => {
+  await app.register(bindingRoutes, { registry })
   app.get(
     '/schemas',
     {
