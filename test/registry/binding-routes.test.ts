@@ -72,7 +72,7 @@ describe('REST for schema bindings under /api/v1/schemas/bindings', () => {
     assert.deepEqual(registry.listBindings(), [])
     const again = await app.inject({ method: 'DELETE', url })
     assert.equal(again.statusCode, 404)
-    assert.match(again.headers['content-type'] ?? '', /application\/problem\+json/)
+    assert.match(String(again.headers['content-type']), /application\/problem\+json/)
     assert.equal(again.json().code, 'UNS_ERR_REGISTRY_BINDING_NOT_FOUND')
   })
 
@@ -85,7 +85,7 @@ describe('REST for schema bindings under /api/v1/schemas/bindings', () => {
     assert.match(two.json().detail, /exactly one of filter, prefix, model/)
     const policy = await post({ subject: 'temp', filter: 'a/#', policy: 'drop' })
     assert.equal(policy.statusCode, 400)
-    assert.match(policy.headers['content-type'] ?? '', /application\/problem\+json/)
+    assert.match(String(policy.headers['content-type']), /application\/problem\+json/)
     const filter = await post({ subject: 'temp', filter: 'a/#/b', policy: 'warn' })
     assert.equal(filter.statusCode, 400)
     assert.equal(filter.json().code, 'UNS_ERR_REGISTRY_BINDING_INVALID')

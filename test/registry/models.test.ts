@@ -25,8 +25,8 @@ describe('namespace models in the registry', () => {
 
   test('a second start on the same log adds no versions (registration is idempotent)', async () => {
     const log = createMemoryLog()
-    await withModels('warn', createMemoryStore(log))
-    const again = await withModels('warn', createMemoryStore(log))
+    await withModels('warn', createMemoryStore({ log }))
+    const again = await withModels('warn', createMemoryStore({ log }))
     assert.deepEqual(again.listVersions('model.Filler'), [1, 2])
   })
 
