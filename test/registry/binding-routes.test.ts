@@ -3,7 +3,7 @@ import { describe, test } from 'node:test'
 import { Registry as MetricsRegistry } from 'prom-client'
 import { buildApi } from '../../src/api/index.js'
 import { createLogger } from '../../src/logger.js'
-import { createMemoryStore, createRegistry } from '../../src/registry/index.js'
+import { createDeferredRegistry, createMemoryStore, createRegistry } from '../../src/registry/index.js'
 
 async function build() {
   const registry = await createRegistry({ store: createMemoryStore() })
@@ -92,5 +92,31 @@ describe('REST for schema bindings under /api/v1/schemas/bindings', () => {
     const unknown = await post({ subject: 'nope', filter: 'a/#', policy: 'warn' })
     assert.equal(unknown.statusCode, 404)
     assert.equal(unknown.json().code, 'UNS_ERR_REGISTRY_SUBJECT_NOT_FOUND')
+  })
+})
+
+describe('registry writes while the registry topic is not open', () => {
+  test('are a 503 problem+json with the reason and Retry-After', async () => {
+    const interim = await createRegistry({ store: createMemoryStore() })
+    const deferred = createDeferredRegistry(interim, 'uns.schemas')
+    const app = await buildApi({
+      logger: createLogger('silent'),
+      health: () => ({ ready: false, mqtt: { listening: true, clients: 0 }, kafka: { state: 'connecting' } }),
+      metricsRegistry: new MetricsRegistry(),
+      handleMqttStream: () => {},
+      schemaRegistry: deferred.registry,
+    })
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/v1/schemas/bindings',
+      payload: { subject: 'uns.envelope', filter: 'a/#', policy: 'warn' },
+    })
+    assert.equal(res.statusCode, 503)
+    assert.equal(res.headers['retry-after'], '5')
+    assert.match(String(res.headers['content-type']), /application\/problem\+json/)
+    assert.equal(res.json().code, 'UNS_ERR_REGISTRY_STORE_UNAVAILABLE')
+    assert.match(res.json().detail, /uns\.schemas.*still being restored from Kafka/)
+    // Reads are served meanwhile.
+    assert.equal((await app.inject({ url: '/api/v1/schemas/uns.envelope/versions' })).statusCode, 200)
   })
 })
