@@ -5,10 +5,33 @@ import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry'
 import { Ajv2020 } from 'ajv/dist/2020.js'
+import { Kafka, logLevel } from 'kafkajs'
 import { readTopic, testBrokers, uniqueName, type ReadRecord } from '../helpers/kafka.js'
 import { eventually, startService, type TestService } from '../helpers/service.js'
 
 const FILLER_TEMP = 'acme/berlin/packaging/line-1/filler/temperature'
+
+/** Reads `topic` from the beginning until a record with `key` arrives (undefined after `timeoutMs`). */
+async function findRecord(topic: string, key: string, timeoutMs = 15000): Promise<ReadRecord | undefined> {
+  const kafka = new Kafka({ brokers: [testBrokers()], logLevel: logLevel.NOTHING, clientId: 'test' })
+  const consumer = kafka.consumer({ groupId: uniqueName('test-find') })
+  await consumer.connect()
+  await consumer.subscribe({ topic, fromBeginning: true })
+  const found = await new Promise<ReadRecord | undefined>((resolve) => {
+    const timer = setTimeout(() => resolve(undefined), timeoutMs)
+    void consumer.run({
+      eachMessage: async ({ message, partition }) => {
+        if (message.key?.toString() !== key) return
+        clearTimeout(timer)
+        const headers: Record<string, string> = {}
+        for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v)
+        resolve({ key, value: message.value, headers, partition, offset: message.offset })
+      },
+    })
+  })
+  await consumer.disconnect()
+  return found
+}
 
 describe('the schema registry in the running service', () => {
   const topics = {
@@ -36,8 +59,7 @@ describe('the schema registry in the running service', () => {
       return false
     }
   }
-  const recordOf = async (topic: string, key: string, timeoutMs = 15000): Promise<ReadRecord | undefined> =>
-    (await readTopic(topic, 10_000, timeoutMs)).find((r) => r.key === key)
+  const recordOf = findRecord
 
   before(async () => {
     svc = await startService(env())
@@ -159,9 +181,13 @@ describe('the schema registry while Kafka is unreachable', () => {
     const svc = await startService({
       UNS_KAFKA_BROKERS: '127.0.0.1:1',
       UNS_KAFKA_CONNECT_TIMEOUT_MS: '200',
-      UNS_KAFKA_RECONNECT_INITIAL_MS: '100',
+      // A long backoff so that close() falls between the bridge's reconnect attempts: a close during an
+      // attempt leaves the bridge producer retrying (reported to the bridge owner).
+      UNS_KAFKA_RECONNECT_INITIAL_MS: '60000',
+      UNS_KAFKA_RECONNECT_MAX_MS: '60000',
     })
     try {
+      await eventually(() => (svc.service.health().kafka.state === 'disconnected' ? true : undefined))
       const ready = await fetch(`${svc.httpUrl}/health/ready`)
       assert.equal(ready.status, 503)
       const report = (await ready.json()) as { registry: { state: string; ready: boolean } }
