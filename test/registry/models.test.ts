@@ -84,6 +84,10 @@ describe('namespace models in the registry', () => {
     await registry.register('any-filler', true)
     await registry.bind({ subject: 'any-filler', policy: 'reject', model: 'Filler' })
     assert.equal(registry.check(at(`${FILLER}/temperature`, 'x')).subject, 'any-filler')
+    // Without the bindings the model field applies again.
+    await registry.unbind('model:Filler')
+    await registry.unbind(`path:${FILLER}`)
+    assert.equal(registry.check(at(`${FILLER}/temperature`, 120)).subject, 'model.Filler')
   })
 
   test('each field schema is compiled once, not per message', async () => {
