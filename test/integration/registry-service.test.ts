@@ -135,6 +135,11 @@ describe('the schema registry in the running service', () => {
     assert.ok(dead)
     assert.equal(dead.headers.schema, 'model.Filler')
     assert.equal(dead.headers['schema-version'], '2')
+    assert.equal(dead.headers['error-code'], 'UNS_ERR_REGISTRY_VALIDATION_FAILED')
+    assert.equal(
+      dead.headers['error-reason'],
+      'value does not match schema model.Filler version 2: (value) must be <= 95',
+    )
     assert.deepEqual(JSON.parse(dead.headers['validation-errors'] ?? '[]'), [
       { instancePath: '', message: 'must be <= 95' },
     ])
