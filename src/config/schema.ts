@@ -252,6 +252,17 @@ const Bridge = Type.Object(
   { additionalProperties: false, default: {} },
 )
 
+const Registry = Type.Object(
+  {
+    modelPolicy: OneOf(['reject', 'warn', 'off'], {
+      default: 'warn',
+      description:
+        'Declared tags (model fields) without a binding are validated against their model field schema (subject model.<Name>): reject dead-letters an invalid value, warn accepts it with a validation-warning header and counts it, off skips the check',
+    }),
+  },
+  { additionalProperties: false, default: {} },
+)
+
 const Log = Type.Object(
   {
     level: OneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
@@ -282,6 +293,7 @@ export const ConfigSchema = Type.Object(
     sparkplug: Sparkplug,
     api: Api,
     bridge: Bridge,
+    registry: Registry,
     log: Log,
   },
   { additionalProperties: false },
