@@ -33,6 +33,9 @@ const code = await new Promise<number>((res) => {
       '--import',
       'tsx',
       '--test',
+      // A leaked handle in one file must fail loudly, never hang the run (CI has a time limit).
+      '--test-force-exit',
+      '--test-timeout=240000',
       '--test-reporter=spec',
       '--test-reporter-destination=stdout',
       '--test-reporter=tap',

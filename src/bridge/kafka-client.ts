@@ -5,6 +5,7 @@ import {
   logLevel,
   CompressionTypes,
   type Consumer,
+  type ConsumerConfig,
   type Producer,
   type Admin,
   type IHeaders,
@@ -116,6 +117,19 @@ export function createKafkaClient(config: KafkaClientConfig, logger: Logger): Ka
   let producer: Producer | undefined
   let admin: Admin | undefined
   const consumers = new Set<Consumer>()
+  let closed = false
+
+  // kafkajs restarts a crashed consumer by itself (retriable errors), also after disconnect() when
+  // the restart was already scheduled; restartOnFailure stops that once the client is closed.
+  // `onCrash` hears only of crashes kafkajs gives up on, so the owner never runs a second consumer.
+  function newConsumer(config: ConsumerConfig, onCrash: (err: Error) => void): Consumer {
+    const consumer = kafka.consumer({ ...config, retry: { restartOnFailure: async () => !closed } })
+    consumers.add(consumer)
+    consumer.on(consumer.events.CRASH, (e) => {
+      if (!e.payload.restart && !closed) onCrash(e.payload.error)
+    })
+    return consumer
+  }
 
   return {
     async connectProducer() {
@@ -167,9 +181,7 @@ export function createKafkaClient(config: KafkaClientConfig, logger: Logger): Ka
     },
 
     async consume({ groupId, topics, fromBeginning, eachRecord, onCrash }) {
-      const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: true })
-      consumers.add(consumer)
-      consumer.on(consumer.events.CRASH, (e) => onCrash(e.payload.error))
+      const consumer = newConsumer({ groupId, allowAutoTopicCreation: true }, onCrash)
       await consumer.connect()
       await consumer.subscribe({ topics: [...topics], fromBeginning })
       // eachMessage resolves only after the record was delivered, and kafkajs commits the offset
@@ -199,7 +211,7 @@ export function createKafkaClient(config: KafkaClientConfig, logger: Logger): Ka
     async tail({ groupId, topic, eachRecord, onCrash }) {
       // A short fetch wait: followers see new records sooner and stop() (which waits for the
       // pending fetch) returns within half a second instead of kafkajs's default 5 s.
-      const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 500 })
+      const consumer = newConsumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 500 }, onCrash)
       consumers.add(consumer)
       // Next offset to read per partition. Batches of control records only advance it through
       // END_BATCH_PROCESS, so a transactional marker at the end of the log does not stall caughtUp.
@@ -210,7 +222,6 @@ export function createKafkaClient(config: KafkaClientConfig, logger: Logger): Ka
         next.set(partition, nextOffset)
         for (const wake of waiters) wake()
       }
-      consumer.on(consumer.events.CRASH, (e) => onCrash(e.payload.error))
       consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
         if (e.payload.topic === topic) advance(e.payload.partition, BigInt(e.payload.lastOffset) + 1n)
       })
@@ -263,6 +274,7 @@ export function createKafkaClient(config: KafkaClientConfig, logger: Logger): Ka
     },
 
     async close() {
+      closed = true
       await Promise.allSettled([
         producer?.disconnect(),
         admin?.disconnect(),

@@ -43,7 +43,8 @@ export function createStateFollower(
         groupId: config.groupId,
         topic: config.topic,
         eachRecord,
-        onCrash: (err) => deps.logger.warn({ err }, 'state follower crashed; kafkajs restarts it'),
+        onCrash: (err) =>
+          deps.logger.error({ err }, 'state follower stopped after an error Kafka does not retry'),
       })
       await tail.caughtUp(config.restoreTimeoutMs)
       restored = true
