@@ -238,3 +238,33 @@ export const NamespaceDepthInvalid = defineError(
 export const ApiRequestInvalid = defineError('UNS_ERR_API_REQUEST_INVALID', 'Invalid request: %s', {
   statusCode: 400,
 })
+
+// Writes to UNS paths (API `POST /nodes/{path}/write` and `uns.commands`), and Sparkplug node operations.
+export const WritePathUnknown = defineError(
+  'UNS_ERR_WRITE_PATH_UNKNOWN',
+  'Cannot write %s: no such path in the namespace and no Sparkplug metric maps onto it',
+  { statusCode: 404 },
+)
+export const WriteNotWritable = defineError(
+  'UNS_ERR_WRITE_NOT_WRITABLE',
+  'Cannot write %s: %s; declare the tag `writable: true` in the namespace to allow writes',
+  { statusCode: 403 },
+)
+export const WriteTargetOffline = defineError(
+  'UNS_ERR_WRITE_TARGET_OFFLINE',
+  'Cannot write %s: Sparkplug %s is offline; retry after its next birth',
+  { statusCode: 409, retriable: true },
+)
+export const WriteValueInvalid = defineError('UNS_ERR_WRITE_VALUE_INVALID', 'Cannot write %s: %s', {
+  statusCode: 400,
+})
+export const WriteUnavailable = defineError(
+  'UNS_ERR_WRITE_UNAVAILABLE',
+  'Cannot write %s: the command could not be published (the host application is not connected); retry later',
+  { statusCode: 503, retriable: true },
+)
+export const SpbNodeNotFound = defineError(
+  'UNS_ERR_SPB_NODE_NOT_FOUND',
+  'No Sparkplug edge node %s/%s has been seen by this host application',
+  { statusCode: 404 },
+)

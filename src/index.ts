@@ -10,6 +10,7 @@ import { createMetrics, type Metrics } from './metrics.js'
 import { createNamespaceTree, loadNamespace, parseUnsPayload, type NamespaceTree } from './namespace/index.js'
 import { createPipeline } from './pipeline.js'
 import { createMemoryStore, createRegistry, type Registry } from './registry/index.js'
+import { createSparkplugService, type SparkplugApi } from './sparkplug/index.js'
 import { randomUUID } from 'node:crypto'
 
 export interface Service {
@@ -18,6 +19,8 @@ export interface Service {
   readonly metrics: Metrics
   readonly tree: NamespaceTree
   readonly registry: Registry
+  /** The Sparkplug host application: node list, rebirth and writes, for the API routes. */
+  readonly sparkplug: SparkplugApi
   health(): HealthReport
   /** Stops accepting, flushes Kafka, closes clients; idempotent. */
   close(): Promise<void>
@@ -39,6 +42,8 @@ export async function createService(deps: { logger: Logger }, config: Config): P
   )
   const registry = await createRegistry({ store: createMemoryStore(), logger }, {})
   let bridge: Bridge | undefined
+  // The Sparkplug stage is created before the broker it publishes through (the broker's hook feeds it).
+  const late: { broker?: Broker } = {}
   const pipeline = createPipeline(
     {
       logger,
@@ -48,21 +53,41 @@ export async function createService(deps: { logger: Logger }, config: Config): P
       get bridge() {
         return bridge
       },
+      get sparkplug() {
+        return sparkplug
+      },
     },
     config,
   )
+  const sparkplug = createSparkplugService(
+    {
+      logger,
+      metrics,
+      tree,
+      mapping: definition.sparkplug,
+      accept: (message, event, receivedAt, headers) => pipeline.accept(message, event, receivedAt, headers),
+      deadLetter: (message, rejection, receivedAt) => pipeline.refuse(message, rejection, receivedAt),
+      raw: (message, receivedAt) => bridge?.sparkplugRaw(message, receivedAt),
+      publishInternal: (m) =>
+        late.broker ? late.broker.publish(m) : Promise.reject(new Error('broker not started')),
+      serveStream: (stream) => late.broker?.handleStream(stream),
+    },
+    { ...config.sparkplug, instanceId: config.instanceId },
+  )
 
-  const broker: Broker = await createBroker(
+  const mqtt: Broker = await createBroker(
     { logger, metrics, onPublish: (message) => pipeline.onPublish(message) },
     { host: config.host, port: config.mqtt.port, maxPayloadBytes: config.mqtt.maxPayloadBytes },
   )
+  late.broker = mqtt
   if (config.kafka.brokers.length > 0) {
     bridge = createBridge(
       {
         logger,
         metrics,
-        publish: (m) => broker.publish(m),
+        publish: (m) => mqtt.publish(m),
         topicProblem: topicNameProblem,
+        write: (path, payload) => sparkplug.fromCommand(path, payload),
         onStateRecord: (record) => applyStateRecord(tree, record, logger),
       },
       { ...config.kafka, instanceId: config.instanceId, session: randomUUID() },
@@ -75,8 +100,8 @@ export async function createService(deps: { logger: Logger }, config: Config): P
     const kafka = bridge ? bridge.health() : { state: 'disabled' as const }
     return {
       ready:
-        broker.listening && (kafka.state === 'disabled' || (kafka.state === 'connected' && kafka.restored)),
-      mqtt: { listening: broker.listening, clients: broker.clients },
+        mqtt.listening && (kafka.state === 'disabled' || (kafka.state === 'connected' && kafka.restored)),
+      mqtt: { listening: mqtt.listening, clients: mqtt.clients },
       kafka,
     }
   }
@@ -88,34 +113,40 @@ export async function createService(deps: { logger: Logger }, config: Config): P
       logger,
       health,
       metricsRegistry: metrics.registry,
-      handleMqttStream: (stream) => broker.handleStream(stream),
+      handleMqttStream: (stream) => mqtt.handleStream(stream),
       tree,
       stream: { throttleMs: config.api.streamThrottleMs },
       schemaRegistry: registry,
+      sparkplug,
     })
     httpPort = await listenHttp(app, config.host, config.http.port)
+    await sparkplug.start()
   } catch (err) {
+    await sparkplug.close()
     await bridge?.close(0)
-    await broker.close()
+    await mqtt.close()
     throw err
   }
   logger.info({ host: config.host, port: httpPort }, 'HTTP listening')
 
   let closing: Promise<void> | undefined
   return {
-    mqttPort: broker.port,
+    mqttPort: mqtt.port,
     httpPort,
     metrics,
     tree,
     registry,
+    sparkplug,
     health,
     close: () =>
       (closing ??= (async () => {
-        broker.stopAccepting()
+        mqtt.stopAccepting()
         await app.close()
+        // STATE offline before the broker goes [tck-id-host-topic-phid-death-payload-timestamp-disconnect-clean].
+        await sparkplug.close()
         // Flush before disconnecting clients, so that PUBACKs waiting for Kafka still go out.
         await bridge?.close(Math.max(0, config.shutdownTimeoutMs - 2000))
-        await broker.close()
+        await mqtt.close()
         await registry.close()
         logger.info('uns-bridge stopped')
       })()),

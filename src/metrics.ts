@@ -11,6 +11,8 @@ export interface Metrics {
   readonly bridgeBufferRecords: Gauge
   readonly kafkaConnected: Gauge
   readonly ingestEvents: Counter<'result' | 'reason'>
+  readonly sparkplugProblems: Counter<'code'>
+  readonly writes: Counter<'source' | 'result'>
 }
 
 export function createMetrics(): Metrics {
@@ -47,6 +49,18 @@ export function createMetrics(): Metrics {
       name: 'uns_ingest_events_total',
       help: 'UNS publishes by outcome (accepted, warned, rejected) and rejection code',
       labelNames: ['result', 'reason'],
+      registers,
+    }),
+    sparkplugProblems: new Counter({
+      name: 'uns_sparkplug_problems_total',
+      help: 'Problems found in Sparkplug B messages (bad topics and payloads, gaps, unknown nodes), by code',
+      labelNames: ['code'],
+      registers,
+    }),
+    writes: new Counter({
+      name: 'uns_writes_total',
+      help: 'Writes to UNS paths (API and uns.commands), by source and result code',
+      labelNames: ['source', 'result'],
       registers,
     }),
     kafkaConnected: new Gauge({

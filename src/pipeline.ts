@@ -10,6 +10,8 @@ import type { Registry } from './registry/index.js'
 import type { UnsEvent } from './uns-event.js'
 
 export interface PipelineDeps {
+  /** Absent when Sparkplug is not wired; read per message like the bridge. */
+  readonly sparkplug?: SparkplugIngest | undefined
   readonly logger: Logger
   readonly metrics: Metrics
   readonly tree: NamespaceTree
@@ -19,13 +21,37 @@ export interface PipelineDeps {
   readonly now?: () => number
 }
 
+/** The Sparkplug stage, fed with every client publish on `spBv1.0/...`. */
+export interface SparkplugIngest {
+  onPublish(message: MqttMessage, receivedAt: number): Promise<void> | undefined
+}
+
+/** What `accept` did with one event. */
+export interface Accepted {
+  /** It passed the registry and the namespace: it is (or, historical, was) a value of the UNS. */
+  readonly accepted: boolean
+  /** The Kafka acks to wait for (QoS 1 input), if any. */
+  readonly pending: Promise<void> | undefined
+}
+
 export interface Pipeline {
   /** The broker's publish hook: a promise holds the PUBACK until Kafka has the record(s). */
   onPublish(message: MqttMessage): Promise<void> | undefined
+  /**
+   * The stages after parsing: registry.check -> tree.apply -> Kafka, or the dead-letter topic.
+   * `message` is what the telemetry record carries (for Sparkplug: the JSON envelope at the UNS path).
+   */
+  accept(
+    message: InboundPublish,
+    event: UnsEvent,
+    receivedAt: number,
+    extraHeaders?: Readonly<Record<string, string>>,
+  ): Accepted
+  /** Sends refused input to the dead-letter topic and counts it. */
+  refuse(message: InboundPublish, rejection: Rejection, receivedAt: number): Promise<void> | undefined
 }
 
-/** Topics that are not UNS data: broker internals and raw Sparkplug (its own stage decodes it). */
-const isUnsTopic = (topic: string): boolean => !topic.startsWith('$') && !topic.startsWith('spBv1.0/')
+const SPARKPLUG_PREFIX = 'spBv1.0/'
 
 export function createPipeline(deps: PipelineDeps, config: { instanceId: string }): Pipeline {
   // deps.bridge is read per message: the service creates the bridge after the broker it feeds.
@@ -42,6 +68,48 @@ export function createPipeline(deps: PipelineDeps, config: { instanceId: string 
     // Per-message detail at debug; the counter and the dead-letter topic carry the rest.
     logger.debug({ topic: message.topic, clientId: message.clientId, ...rejection }, 'publish rejected')
     return deps.bridge?.deadLetter(message, rejection, receivedAt)
+  }
+
+  function accept(
+    message: InboundPublish,
+    event: UnsEvent,
+    receivedAt: number,
+    extraHeaders?: Readonly<Record<string, string>>,
+  ): Accepted {
+    let headers: Record<string, string> | undefined = extraHeaders ? { ...extraHeaders } : undefined
+    if (event.tombstone !== true) {
+      const verdict = registry.check(event)
+      if (verdict.verdict === 'reject') {
+        const pending = refuse(
+          message,
+          {
+            code: 'UNS_ERR_REGISTRY_VALIDATION_FAILED',
+            reason: `value does not match schema ${verdict.subject}`,
+            ...(verdict.subject === undefined ? {} : { subject: verdict.subject }),
+            ...(verdict.version === undefined ? {} : { version: verdict.version }),
+            errors: verdict.errors,
+          },
+          receivedAt,
+        )
+        return { accepted: false, pending }
+      }
+      if (verdict.subject !== undefined) {
+        headers ??= {}
+        headers.schema = `${verdict.subject}@${verdict.version ?? 'unknown'}`
+        if (verdict.verdict === 'warn') {
+          headers['validation-warning'] = JSON.stringify(verdict.errors)
+          metrics.ingestEvents.inc({ result: 'warned', reason: 'schema' })
+        }
+      }
+    }
+    const applied = tree.apply(event)
+    if (!applied.ok) {
+      const pending = refuse(message, { code: applied.error.code, reason: applied.error.message }, receivedAt)
+      return { accepted: false, pending }
+    }
+    metrics.ingestEvents.inc({ result: 'accepted', reason: '' })
+    const json = event.tombstone === true ? null : toEnvelopeJson(event)
+    return { accepted: true, pending: deps.bridge?.forward(message, event, json, headers) }
   }
 
   function ingest(message: MqttMessage): Promise<void> | undefined {
@@ -62,38 +130,16 @@ export function createPipeline(deps: PipelineDeps, config: { instanceId: string 
       ...(p.datatype === undefined ? {} : { datatype: p.datatype }),
       ...(p.tombstone ? { tombstone: true } : {}),
     }
-    let headers: Record<string, string> | undefined
-    if (!p.tombstone) {
-      const verdict = registry.check(event)
-      if (verdict.verdict === 'reject') {
-        return refuse(
-          message,
-          {
-            code: 'UNS_ERR_REGISTRY_VALIDATION_FAILED',
-            reason: `value does not match schema ${verdict.subject}`,
-            ...(verdict.subject === undefined ? {} : { subject: verdict.subject }),
-            ...(verdict.version === undefined ? {} : { version: verdict.version }),
-            errors: verdict.errors,
-          },
-          receivedAt,
-        )
-      }
-      if (verdict.subject !== undefined) {
-        headers = { schema: `${verdict.subject}@${verdict.version ?? 'unknown'}` }
-        if (verdict.verdict === 'warn') {
-          headers['validation-warning'] = JSON.stringify(verdict.errors)
-          metrics.ingestEvents.inc({ result: 'warned', reason: 'schema' })
-        }
-      }
-    }
-    const applied = tree.apply(event)
-    if (!applied.ok)
-      return refuse(message, { code: applied.error.code, reason: applied.error.message }, receivedAt)
-    metrics.ingestEvents.inc({ result: 'accepted', reason: '' })
-    return deps.bridge?.forward(message, event, p.tombstone ? null : toEnvelopeJson(event), headers)
+    return accept(message, event, receivedAt).pending
   }
 
   return {
-    onPublish: (message) => (isUnsTopic(message.topic) ? ingest(message) : undefined),
+    onPublish(message) {
+      if (message.topic.startsWith(SPARKPLUG_PREFIX)) return deps.sparkplug?.onPublish(message, now())
+      // Broker internals ($SYS, $sparkplug) are not UNS data.
+      return message.topic.startsWith('$') ? undefined : ingest(message)
+    },
+    accept,
+    refuse,
   }
 }

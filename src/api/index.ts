@@ -12,6 +12,9 @@ import { metricsRoutes } from './routes/metrics.js'
 import { mqttWebSocketRoutes } from './routes/mqtt-websocket.js'
 import { namespaceRoutes } from './routes/namespace.js'
 import { streamRoutes, type StreamOptions } from './routes/stream.js'
+import { sparkplugRoutes } from './routes/sparkplug.js'
+import { writeRoutes } from './routes/write.js'
+import type { SparkplugApi } from '../sparkplug/index.js'
 
 export type { HealthReport } from './routes/health.js'
 export type { StreamOptions } from './routes/stream.js'
@@ -40,6 +43,8 @@ export interface ApiDeps {
    * (`/subjects`, `/schemas/ids/{id}`, `/compatibility/...`, `/config/...`); absent: no such routes.
    */
   readonly schemaRegistry?: SchemaRegistry
+  /** The Sparkplug host behind `/api/v1/sparkplug/...` and `POST /api/v1/nodes/{path}/write`. */
+  readonly sparkplug?: SparkplugApi
 }
 
 const DEFAULT_STREAM: StreamOptions = { throttleMs: 250 }
@@ -69,6 +74,10 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     await app.register(namespaceRoutes, { prefix: '/api/v1', tree: deps.tree })
     const stream = deps.stream ?? DEFAULT_STREAM
     await app.register(streamRoutes, { prefix: '/api/v1', tree: deps.tree, ...stream, counter: streams })
+  }
+  if (deps.sparkplug !== undefined) {
+    await app.register(sparkplugRoutes, { prefix: '/api/v1', sparkplug: deps.sparkplug })
+    await app.register(writeRoutes, { prefix: '/api/v1', write: deps.sparkplug.write })
   }
   if (deps.schemaRegistry !== undefined) {
     await app.register(registryRoutes, { prefix: '/api/v1', registry: deps.schemaRegistry })

@@ -4,6 +4,7 @@ import { createKafkaClient, type ConsumerHandle, type KafkaClientConfig } from '
 import { createBufferedProducer, type BufferedProducerConfig, type LinkState } from './producer.js'
 import {
   toDeadLetterRecord,
+  toSparkplugRecord,
   toStateRecord,
   toTelemetryRecord,
   type InboundPublish,
@@ -35,6 +36,8 @@ export interface BridgeConfig extends KafkaClientConfig, BufferedProducerConfig 
     readonly commands: string
     readonly state: string
     readonly dlq: string
+    /** Raw Sparkplug B messages keyed by their Sparkplug topic. */
+    readonly sparkplug: string
   }
   /** Random per process: marks this process's own state records. */
   readonly session: string
@@ -51,7 +54,15 @@ export interface BridgeDeps {
   readonly onStateRecord: (record: StateRecord) => void
   /** Why a command's key cannot be an MQTT topic, or undefined. */
   readonly topicProblem: (topic: string) => string | undefined
+  /**
+   * Writes a command to a UNS path (Sparkplug-backed paths become NCMD/DCMD); 'publish' keeps the
+   * plain behaviour (published on MQTT at the key). Absent: every command is published.
+   */
+  readonly write?: (path: string, payload: Buffer) => Promise<CommandWriteOutcome>
 }
+
+/** What the write function did with one commands record. */
+export type CommandWriteOutcome = 'publish' | 'written' | 'refused'
 
 export interface KafkaHealth {
   readonly state: LinkState
@@ -73,6 +84,8 @@ export interface Bridge {
     envelopeJson: string | null,
     headers?: Readonly<Record<string, string>>,
   ): Promise<void> | undefined
+  /** Sends a raw Sparkplug message to the sparkplug topic; QoS 1 waits for the ack as above. */
+  sparkplugRaw(message: InboundPublish, receivedAt: number): Promise<void> | undefined
   /** Sends a refused publish to the dead-letter topic; QoS 1 waits for the ack as above. */
   deadLetter(message: InboundPublish, rejection: Rejection, receivedAt: number): Promise<void> | undefined
   health(): KafkaHealth
@@ -117,6 +130,7 @@ export function createBridge(deps: BridgeDeps, config: BridgeConfig): Bridge {
         { topic: config.topics.telemetry },
         { topic: config.topics.commands },
         { topic: config.topics.dlq },
+        { topic: config.topics.sparkplug },
         { topic: config.topics.state, compacted: true },
       ])
       await stateFollower.start()
@@ -155,6 +169,11 @@ export function createBridge(deps: BridgeDeps, config: BridgeConfig): Bridge {
       )
       return
     }
+    const outcome = deps.write ? await deps.write(verdict.publish.topic, verdict.publish.payload) : 'publish'
+    if (outcome !== 'publish') {
+      metrics.bridgeRecords.inc({ direction: 'kafka_to_mqtt', result: outcome })
+      return
+    }
     await deps.publish(verdict.publish)
     metrics.bridgeRecords.inc({ direction: 'kafka_to_mqtt', result: 'delivered' })
   }
@@ -188,8 +207,14 @@ export function createBridge(deps: BridgeDeps, config: BridgeConfig): Bridge {
   return {
     forward(message, event, envelopeJson, headers) {
       const telemetry = toTelemetryRecord(message, config.topics.telemetry, config.instanceId, headers)
+      // A historical value (Sparkplug is_historical) is history only: it must not become the current state.
+      if (event.historical === true) return send([telemetry], message.qos > 0, 'mqtt_to_kafka')
       const state = toStateRecord(event, envelopeJson, config.topics.state, config.session)
       return send([telemetry, state], message.qos > 0, 'mqtt_to_kafka')
+    },
+    sparkplugRaw(message, receivedAt) {
+      const record = toSparkplugRecord(message, config.topics.sparkplug, config.instanceId, receivedAt)
+      return send([record], message.qos > 0, 'sparkplug_raw')
     },
     deadLetter(message, rejection, receivedAt) {
       const record = toDeadLetterRecord(message, rejection, config.topics.dlq, config.instanceId, receivedAt)

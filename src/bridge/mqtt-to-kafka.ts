@@ -84,3 +84,18 @@ export function toDeadLetterRecord(
     headers['validation-errors'] = JSON.stringify(rejection.errors)
   return { topic: kafkaTopic, key: msg.topic, value: msg.payload, headers }
 }
+
+/** The raw Sparkplug record: key = Sparkplug topic, value = the protobuf bytes exactly as published. */
+export function toSparkplugRecord(
+  msg: InboundPublish,
+  kafkaTopic: string,
+  origin: string,
+  receivedAt: number,
+): KafkaRecord {
+  return {
+    topic: kafkaTopic,
+    key: msg.topic,
+    value: msg.payload,
+    headers: { ...mqttHeaders(msg, origin), 'received-at': String(receivedAt) },
+  }
+}

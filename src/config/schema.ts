@@ -54,6 +54,11 @@ const KafkaTopics = Type.Object(
       default: 'uns.schemas',
       description: 'Compacted: the schema registry',
     }),
+    sparkplug: Type.String({
+      minLength: 1,
+      default: 'uns.sparkplug',
+      description: 'Raw Sparkplug B messages as received (key = Sparkplug topic), for replay and forensics',
+    }),
   },
   { additionalProperties: false, default: {} },
 )
@@ -135,6 +140,28 @@ const Namespace = Type.Object(
   { additionalProperties: false, default: {} },
 )
 
+const Sparkplug = Type.Object(
+  {
+    hostId: Type.String({
+      pattern: '^[^/+#]{1,64}$',
+      default: 'uns-bridge',
+      description: 'sparkplug_host_id of the host application: its STATE topic is spBv1.0/STATE/{hostId}',
+    }),
+    reorderTimeoutMs: Type.Integer({
+      minimum: 0,
+      default: 2000,
+      description:
+        'How long a sequence gap may stay open before a Rebirth is requested, ms (0 requests it at once)',
+    }),
+    rebirthMinIntervalMs: Type.Integer({
+      minimum: 0,
+      default: 5000,
+      description: 'Least time between two automatic Rebirth requests to one edge node, ms',
+    }),
+  },
+  { additionalProperties: false, default: {} },
+)
+
 const Api = Type.Object(
   {
     streamThrottleMs: Type.Integer({
@@ -173,6 +200,7 @@ export const ConfigSchema = Type.Object(
     http: Http,
     kafka: Kafka,
     namespace: Namespace,
+    sparkplug: Sparkplug,
     api: Api,
     log: Log,
   },

@@ -1,9 +1,19 @@
-// Public face of the Sparkplug B host application (STYLE.md rule 1). Pure: no MQTT, no Kafka; the
-// service wiring feeds `handle()` with messages from `spBv1.0/#` and sends the returned actions.
+// Public face of the Sparkplug B host application (STYLE.md rule 1). The host state machine is pure
+// (`createSparkplugHost`); `createSparkplugService` wires it to the broker (its own MQTT client), the
+// pipeline (UNS events, Kafka) and the write path.
 import type { UnsEvent } from '../uns-event.js'
 import type { MetricUpdate } from './host-types.js'
 
 export { createSparkplugHost, type SparkplugHost } from './session.js'
+export {
+  createSparkplugService,
+  type SparkplugApi,
+  type SparkplugService,
+  type SparkplugServiceConfig,
+  type SparkplugServiceDeps,
+} from './service.js'
+export type { WriteResult, WriteSource } from './writes.js'
+export { duplexPair } from './host-client.js'
 export type {
   Clock,
   CommandResult,
