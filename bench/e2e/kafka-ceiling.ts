@@ -12,6 +12,8 @@ export interface CeilingPlan {
   readonly jsonClients: number
   readonly metricsPerMessage: number
   readonly maxBatchRecords: number
+  /** Produce requests in flight at once (the service: 1, to keep per-key order across retries). */
+  readonly inFlight: number
   readonly warmupS: number
   readonly durationS: number
 }
@@ -21,6 +23,9 @@ export interface CeilingResult {
   readonly sparkplugMessages: number
   readonly jsonMessages: number
   readonly seconds: number
+  /** CPU seconds this process used in the window, and its peak RSS (it exits before a parent could read /proc). */
+  readonly cpuS: number
+  readonly maxRssMiB: number
 }
 
 const P = spb.org.eclipse.tahu.protobuf
@@ -85,7 +90,7 @@ function round(): Rec[] {
 }
 
 const kafka = new Kafka({ clientId: 'bench-ceiling', brokers: plan.brokers, logLevel: logLevel.NOTHING })
-const producer = kafka.producer({ allowAutoTopicCreation: true, maxInFlightRequests: 1 })
+const producer = kafka.producer({ allowAutoTopicCreation: true, maxInFlightRequests: plan.inFlight })
 await producer.connect()
 const perRound = plan.sparkplugClients * (1 + 2 * plan.metricsPerMessage) + plan.jsonClients * 2
 const roundsPerBatch = Math.max(1, Math.floor(plan.maxBatchRecords / perRound))
@@ -93,7 +98,7 @@ let measuring = false
 let records = 0
 let rounds = 0
 let stop = false
-const loop = (async () => {
+const sender = async (): Promise<void> => {
   while (!stop) {
     const batch: Rec[] = []
     for (let r = 0; r < roundsPerBatch; r++) batch.push(...round())
@@ -113,23 +118,28 @@ const loop = (async () => {
       rounds += roundsPerBatch
     }
   }
-})()
+}
+const loops = Array.from({ length: plan.inFlight }, () => sender())
 await new Promise((r) => setTimeout(r, plan.warmupS * 1000))
 measuring = true
 const started = performance.now()
+const cpuStart = process.cpuUsage()
 process.stdout.write('window-start\n')
 await new Promise((r) => setTimeout(r, plan.durationS * 1000))
 measuring = false
 const seconds = (performance.now() - started) / 1000
+const cpu = process.cpuUsage(cpuStart)
 process.stdout.write('window-end\n')
 stop = true
-await loop
+await Promise.all(loops)
 await producer.disconnect()
 const result: CeilingResult = {
   records,
   sparkplugMessages: rounds * plan.sparkplugClients,
   jsonMessages: rounds * plan.jsonClients,
   seconds,
+  cpuS: (cpu.user + cpu.system) / 1e6,
+  maxRssMiB: process.resourceUsage().maxRSS / 1024,
 }
 process.stdout.write(`${JSON.stringify(result)}\n`)
 process.exit(0)
