@@ -8,7 +8,8 @@
 // Options: --duration S (per scenario, default 20), --sparkplug-clients N (4), --json-clients N (2),
 // --window N (publishes in flight per client, 64), --profile (CPU profile of the service at max load),
 // --no-write (print only).
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { loadavg } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { freePort, startKafka } from '../scripts/local-kafka.js'
@@ -194,6 +195,7 @@ async function endToEnd(
 }
 
 const started = Date.now()
+const loadAtStart = loadavg()
 mkdirSync(resolve('.cache'), { recursive: true })
 const dataDir = mkdtempSync(join(resolve('.cache'), 'bench-kafka-'))
 say(`starting a local Kafka in ${dataDir} ...`)
@@ -239,7 +241,10 @@ try {
     say(`(c) again at max load with node --cpu-prof on the service, ${DURATION_S} s ...`)
     const prof = await endToEnd(brokers, 'profile', undefined, profileDir)
     profiledRate = prof.row.updatesPerS
-    const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'))
+    // One profile per thread: the main thread's is the largest (the other is tsx's loader worker).
+    const file = readdirSync(profileDir)
+      .filter((f) => f.endsWith('.cpuprofile'))
+      .sort((x, y) => statSync(join(profileDir, y)).size - statSync(join(profileDir, x)).size)[0]
     if (file) {
       const p = summariseProfile(join(profileDir, file))
       profileLines = [
@@ -247,8 +252,14 @@ try {
         `CPU profile of the service at max load (a separate run under \`node --cpu-prof\`, ${fmt(profiledRate)} metric updates/s; whole process life ${fmt(p.totalMs / 1000, 1)} s, idle ${fmt((100 * p.idleMs) / p.totalMs)}%), self time of the busy part by package or stage, then by function:`,
         '',
         ...table(
-          ['package / stage', 'share'],
-          p.groups.slice(0, 10).map((g) => [g.group, `${fmt(100 * g.share, 1)}%`]),
+          ['package / stage (nearest on the stack)', 'self time', 'incl. the builtins it called'],
+          p.attributed
+            .slice(0, 10)
+            .map((g) => [
+              g.group,
+              `${fmt(100 * (p.groups.find((x) => x.group === g.group)?.share ?? 0), 1)}%`,
+              `${fmt(100 * g.share, 1)}%`,
+            ]),
         ),
         '',
         ...table(
@@ -258,10 +269,14 @@ try {
       ]
     }
   }
+} catch (err) {
+  say(`failed: ${(err as Error).stack ?? String(err)}`)
+  process.exitCode = 1
 } finally {
   await kafka.stop()
   rmSync(dataDir, { recursive: true, force: true })
 }
+if (process.exitCode === 1) process.exit(1)
 
 const [a, b, cMax, cHalf] = rows
 const ceilingMin = Math.min(a?.updatesPerS ?? NaN, b?.updatesPerS ?? NaN)
@@ -274,7 +289,7 @@ const body = [
   'reading it from Kafka (Sparkplug: the raw `uns.sparkplug` record; JSON: `uns.telemetry`). Loss, duplicates and order are checked per key on every message.',
   'RSS and CPU are those of the process under test (the producer, aedes, or uns-bridge), read from /proc.',
   '',
-  ...machine(),
+  ...machine(loadAtStart),
   '',
   ...table(
     [

@@ -12,6 +12,12 @@ export interface Child {
   stop(): Promise<void>
 }
 
+// A bench that fails half-way must not leave a service or broker running.
+const alive = new Set<ChildProcess>()
+process.on('exit', () => {
+  for (const p of alive) p.kill('SIGKILL')
+})
+
 export function startChild(
   file: string,
   args: string[],
@@ -25,7 +31,13 @@ export function startChild(
   let err = ''
   proc.stdout?.on('data', (d: Buffer) => (out += d.toString()))
   proc.stderr?.on('data', (d: Buffer) => (err += d.toString()))
-  const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)))
+  alive.add(proc)
+  const exited = new Promise<number | null>((r) =>
+    proc.on('exit', (code) => {
+      alive.delete(proc)
+      r(code)
+    }),
+  )
   return {
     proc,
     pid: proc.pid ?? 0,

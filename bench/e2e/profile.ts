@@ -6,6 +6,7 @@ interface ProfileNode {
   readonly id: number
   readonly callFrame: { readonly functionName: string; readonly url: string; readonly lineNumber: number }
   readonly hitCount?: number
+  readonly children?: number[]
 }
 interface Profile {
   readonly nodes: ProfileNode[]
@@ -19,6 +20,8 @@ export interface ProfileSummary {
   readonly idleMs: number
   readonly frames: { name: string; where: string; ms: number; share: number }[]
   readonly groups: { group: string; ms: number; share: number }[]
+  /** Self time of node internals and V8 builtins charged to the nearest package or stage that called them. */
+  readonly attributed: { group: string; ms: number; share: number }[]
 }
 
 /** Where a frame belongs: an npm package, a src/ stage, node internals, or V8 pseudo-frames. */
@@ -39,6 +42,27 @@ export function summariseProfile(file: string, top = 15): ProfileSummary {
   const msPerSample = samples > 0 ? totalMs / samples : 0
   const byFrame = new Map<string, { name: string; where: string; ms: number }>()
   const byGroup = new Map<string, number>()
+  const byOwner = new Map<string, number>()
+  const parent = new Map<number, ProfileNode>()
+  for (const n of p.nodes) {
+    for (const c of n.children ?? []) parent.set(c, n)
+  }
+  // The nearest package or stage on the stack owns the time of the builtins it called; kafkajs is split
+  // into its producer and its consumer (the service follows its own state topic).
+  const owner = (n: ProfileNode): string => {
+    for (let cur: ProfileNode | undefined = n; cur; cur = parent.get(cur.id)) {
+      const g = groupOf(cur.callFrame.url, cur.callFrame.functionName)
+      if (g === 'node internals' || cur.callFrame.url === '') continue
+      if (g !== 'kafkajs') return g
+      const stack: string[] = []
+      for (let k: ProfileNode | undefined = cur; k; k = parent.get(k.id)) stack.push(k.callFrame.url)
+      const text = stack.join(' ')
+      if (/kafkajs\/src\/consumer|requests\/fetch|record\/v0\/decoder/.test(text)) return 'kafkajs consumer'
+      if (/kafkajs\/src\/producer|requests\/produce|recordBatch/.test(text)) return 'kafkajs producer'
+      return 'kafkajs (network, other)'
+    }
+    return groupOf(n.callFrame.url, n.callFrame.functionName)
+  }
   let idleMs = 0
   for (const n of p.nodes) {
     const ms = (n.hitCount ?? 0) * msPerSample
@@ -55,6 +79,8 @@ export function summariseProfile(file: string, top = 15): ProfileSummary {
     byFrame.set(key, f)
     const g = groupOf(url, functionName)
     byGroup.set(g, (byGroup.get(g) ?? 0) + ms)
+    const o = owner(n)
+    byOwner.set(o, (byOwner.get(o) ?? 0) + ms)
   }
   const busy = totalMs - idleMs
   return {
@@ -65,6 +91,10 @@ export function summariseProfile(file: string, top = 15): ProfileSummary {
       .slice(0, top)
       .map((f) => ({ ...f, share: f.ms / busy })),
     groups: [...byGroup]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([group, ms]) => ({ group, ms, share: ms / busy })),
+    attributed: [...byOwner]
       .sort((a, b) => b[1] - a[1])
       .slice(0, top)
       .map(([group, ms]) => ({ group, ms, share: ms / busy })),

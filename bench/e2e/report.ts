@@ -14,12 +14,13 @@ const sh = (cmd: string): string => {
   }
 }
 
-export function machine(): string[] {
+const show = (l: readonly number[]): string => l.map((x) => x.toFixed(2)).join(' ')
+
+export function machine(loadAtStart: readonly number[]): string[] {
   const mem = sh('free -h').split('\n')[1]?.split(/\s+/)[1] ?? '?'
   return [
-    `- CPU: ${sh('nproc')} x ${cpus()[0]?.model ?? '?'} (\`nproc\`), RAM ${mem} (\`free -h\`), load average at start ${loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ')}`,
+    `- CPU: ${sh('nproc')} x ${cpus()[0]?.model ?? '?'} (\`nproc\`), RAM ${mem} (\`free -h\`)`,
+    `- load average (1/5/15 min) at start ${show(loadAtStart)}, at end ${show(loadavg())}: the 2 cores are shared with other engineers' builds and tests`,
     `- Node ${process.version}, kafkajs producer/consumer, aedes broker, Apache Kafka 4.4.0 (single node, KRaft, same machine)`,
     `- ${new Date().toISOString()}, git ${sh('git rev-parse --short HEAD')} on branch \`${sh('git rev-parse --abbrev-ref HEAD')}\``,
   ]
