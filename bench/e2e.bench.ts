@@ -151,11 +151,15 @@ async function endToEnd(
   )
   const load = startChild('bench/e2e/load.ts', [JSON.stringify(loadPlan(service.mqttUrl, rates))])
   let windowStart = 0
+  let readerCpu = process.cpuUsage()
   const cpu = await windowCpu(load, service.pid, () => {
     windowStart = Date.now()
+    readerCpu = process.cpuUsage()
     checker.measureWindow(windowStart, Infinity)
   })
   checker.measureWindow(windowStart, Date.now())
+  const readerUsage = process.cpuUsage(readerCpu)
+  const readerCores = (readerUsage.user + readerUsage.system) / 1e6 / ((Date.now() - windowStart) / 1000)
   const r = await load.result<LoadResult>()
   const complete = await checker.waitFor(S > 0 ? r.sparkplugSent : 0, r.jsonSent, 30000)
   const rss = peakRssMiB(service.pid)
@@ -187,6 +191,8 @@ async function endToEnd(
       rssMiB: rss,
       cpuCores: cpuCores(cpu.start, cpu.end),
       notes:
+        `JSON publish->PUBACK p50/p99 ${fmt(r.pubackMs[0], 1)}/${fmt(r.pubackMs[2], 1)} ms; ` +
+        `reader ${fmt(readerCores, 2)} cores; ` +
         `Kafka records: ${fmt(c.telemetrySparkplug + c.telemetryJson)} telemetry, ${fmt(c.stateSparkplug + c.stateJson)} state` +
         (c.corrupt > 0 ? `, ${c.corrupt} corrupt` : '') +
         (dropped ? `, ${dropped} dropped` : ''),

@@ -2,6 +2,7 @@
 // 10 metrics, every metric in every DDATA) and plain-JSON clients, QoS 1, against one MQTT URL.
 // Closed loop (`window` publishes in flight per client) finds the maximum; open loop (`rates`) paces.
 // Reads its plan as JSON in argv[2]; prints one JSON line of totals when done.
+import { createHistogram } from 'node:perf_hooks'
 import mqtt, { type MqttClient } from 'mqtt'
 import { startEdgeNode, type EdgeNode } from '../../scripts/simulator/edge-node.js'
 import { buildLayout } from '../../scripts/simulator/layouts.js'
@@ -34,6 +35,8 @@ export interface LoadResult {
   readonly jsonSent: number
   readonly births: number
   readonly drained: boolean
+  /** Publish to PUBACK of the JSON clients inside the window, ms: the service and Kafka without the reader. */
+  readonly pubackMs: readonly [number, number, number]
 }
 
 const JSON_TAGS = 10
@@ -85,13 +88,16 @@ async function main(plan: LoadPlan): Promise<LoadResult> {
     })
     jsonClients.push({ client, index: i, sent: 0, acked: 0, inFlight: 0 })
   }
+  const puback = createHistogram()
   const sendJson = (c: JsonClient): void => {
+    const sentAt = performance.now()
     const n = c.sent++
     c.inFlight++
     // value = per-client message number: the checker finds loss, duplicates and order per key with it.
     const payload = `{"value":${n},"timestamp":${Date.now()},"quality":"good"}`
     c.client.publish(`${plan.jsonPrefix}/c${c.index}/t${n % JSON_TAGS}`, payload, { qos: 1 }, () => {
       c.inFlight--
+      if (measuring) puback.record(Math.max(1, Math.round((performance.now() - sentAt) * 1000)))
       c.acked++
       if (measuring) jsonAcked++
       if (!plan.rates && !stopped) refillJson(c)
@@ -146,6 +152,7 @@ async function main(plan: LoadPlan): Promise<LoadResult> {
     jsonSent: jsonClients.reduce((n, c) => n + c.sent, 0),
     births: edges.reduce((n, e) => n + e.stats.births, 0),
     drained,
+    pubackMs: [puback.percentile(50) / 1000, puback.percentile(95) / 1000, puback.percentile(99) / 1000],
   }
   await Promise.all([...edges.map((e) => e.stop()), ...jsonClients.map((c) => c.client.endAsync(true))])
   return result

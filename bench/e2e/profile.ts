@@ -77,7 +77,8 @@ export function summariseProfile(file: string, top = 15): ProfileSummary {
     const f = byFrame.get(key) ?? { name: functionName || '(anonymous)', where, ms: 0 }
     f.ms += ms
     byFrame.set(key, f)
-    const g = groupOf(url, functionName)
+    const plain = groupOf(url, functionName)
+    const g = plain === 'kafkajs' ? owner(n) : plain
     byGroup.set(g, (byGroup.get(g) ?? 0) + ms)
     const o = owner(n)
     byOwner.set(o, (byOwner.get(o) ?? 0) + ms)
