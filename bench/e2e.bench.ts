@@ -83,10 +83,11 @@ const loadPlan = (url: string, rates?: LoadPlan['rates']): LoadPlan => ({
   ...(rates ? { rates } : {}),
 })
 
-async function kafkaCeiling(brokers: string[], tuned = false): Promise<Row> {
+async function kafkaCeiling(brokers: string[], tuned = false, roundsPerS?: number): Promise<Row> {
   const plan: CeilingPlan = {
     brokers,
-    topicPrefix: tuned ? 'ceiling-tuned' : 'ceiling',
+    topicPrefix: tuned ? 'ceiling-tuned' : roundsPerS ? 'ceiling-paced' : 'ceiling',
+    ...(roundsPerS ? { roundsPerS } : {}),
     sparkplugClients: S,
     jsonClients: J,
     metricsPerMessage: METRICS,
@@ -101,12 +102,17 @@ async function kafkaCeiling(brokers: string[], tuned = false): Promise<Row> {
   return {
     name: tuned
       ? `(a2) kafkajs, ${fmt(TUNED_BATCH_RECORDS)}-record batches, ${TUNED_IN_FLIGHT} in flight`
-      : '(a) Kafka ceiling: kafkajs producer alone',
+      : roundsPerS
+        ? '(a3) kafkajs alone at the 50% load, paced'
+        : '(a) Kafka ceiling: kafkajs producer alone',
+    ...(r.latencyMs ? { latencyMs: r.latencyMs } : {}),
     messagesPerS: perS(r.sparkplugMessages + r.jsonMessages),
     updatesPerS: perS(r.sparkplugMessages * METRICS + r.jsonMessages),
     rssMiB: r.maxRssMiB,
     cpuCores: r.cpuS / r.seconds,
-    notes: `${fmt(perS(r.records))} records/s (raw + telemetry + state per metric), acks=all`,
+    notes: roundsPerS
+      ? `latency = record created -> acknowledged (2 ms linger, 1 request in flight, like the service)`
+      : `${fmt(perS(r.records))} records/s (raw + telemetry + state per metric), acks=all`,
   }
 }
 
@@ -234,6 +240,9 @@ try {
   const half = await endToEnd(brokers, 'half', rates)
   rows.push(half.row)
   extraRows.push(a2)
+  // The same records at the same rate without MQTT and the pipeline: the latency Kafka itself gives here.
+  say(`(a3) kafkajs alone at the 50% record rate, paced, ${DURATION_S} s ...`)
+  extraRows.push(await kafkaCeiling(brokers, false, (half.row.messagesPerS || 1) / (S + J)))
   const missed =
     max.row.updatesPerS < 100000 ||
     max.row.loss !== 0 ||

@@ -1,7 +1,9 @@
 // The Kafka ceiling of the e2e bench (a child process): kafkajs producing the records uns-bridge would
 // produce for the same load, the way its bridge does (acks=all, batches of up to maxBatchRecords grouped
-// by topic, one request in flight, no compression), as fast as the broker acknowledges them.
+// by topic, one request in flight, no compression), as fast as the broker acknowledges them; or, paced
+// (`roundsPerS`), at a given rate with a 2 ms linger, timing each record from creation to acknowledgement.
 // Plan in argv[2]; prints one JSON line.
+import { createHistogram } from 'node:perf_hooks'
 import { CompressionTypes, Kafka, logLevel } from 'kafkajs'
 import spb from 'sparkplug-payload/lib/sparkplugPayloadProto.js'
 
@@ -16,6 +18,8 @@ export interface CeilingPlan {
   readonly inFlight: number
   readonly warmupS: number
   readonly durationS: number
+  /** Paced: rounds (one DDATA per Sparkplug client, one publish per JSON client) per second. */
+  readonly roundsPerS?: number
 }
 
 export interface CeilingResult {
@@ -26,6 +30,8 @@ export interface CeilingResult {
   /** CPU seconds this process used in the window, and its peak RSS (it exits before a parent could read /proc). */
   readonly cpuS: number
   readonly maxRssMiB: number
+  /** Paced only: record creation to acknowledgement, p50/p95/p99 ms. */
+  readonly latencyMs?: readonly [number, number, number]
 }
 
 const P = spb.org.eclipse.tahu.protobuf
@@ -98,10 +104,41 @@ let measuring = false
 let records = 0
 let rounds = 0
 let stop = false
+const latency = createHistogram()
+const queue: { at: number; recs: Rec[] }[] = []
+let due = 0
+let last = performance.now()
+const pacer =
+  plan.roundsPerS === undefined
+    ? undefined
+    : setInterval(() => {
+        const t = performance.now()
+        due += ((t - last) * (plan.roundsPerS ?? 0)) / 1000
+        last = t
+        for (; due >= 1; due--) queue.push({ at: t, recs: round() })
+      }, 2)
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+/** Paced: what the pacer queued, up to maxBatchRecords, after a 2 ms linger when the queue is short. */
+async function nextPaced(): Promise<{ batch: Rec[]; taken: { at: number }[] }> {
+  while (queue.length === 0 && !stop) await sleep(2)
+  const taken = []
+  const batch: Rec[] = []
+  while (queue.length > 0 && batch.length + (queue[0]?.recs.length ?? 0) <= plan.maxBatchRecords) {
+    const q = queue.shift() as { at: number; recs: Rec[] }
+    taken.push(q)
+    batch.push(...q.recs)
+  }
+  return { batch, taken }
+}
+
 const sender = async (): Promise<void> => {
   while (!stop) {
-    const batch: Rec[] = []
-    for (let r = 0; r < roundsPerBatch; r++) batch.push(...round())
+    let batch: Rec[] = []
+    let taken: { at: number }[] = []
+    if (pacer) ({ batch, taken } = await nextPaced())
+    else for (let r = 0; r < roundsPerBatch; r++) batch.push(...round())
+    if (batch.length === 0) continue
     const byTopic = new Map<string, { key: string; value: Buffer; headers: Record<string, string> }[]>()
     for (const rec of batch) {
       let list = byTopic.get(rec.topic)
@@ -115,7 +152,9 @@ const sender = async (): Promise<void> => {
     })
     if (measuring) {
       records += batch.length
-      rounds += roundsPerBatch
+      rounds += pacer ? taken.length : roundsPerBatch
+      const acked = performance.now()
+      for (const q of taken) latency.record(Math.max(1, Math.round((acked - q.at) * 1000)))
     }
   }
 }
@@ -131,6 +170,7 @@ const seconds = (performance.now() - started) / 1000
 const cpu = process.cpuUsage(cpuStart)
 process.stdout.write('window-end\n')
 stop = true
+if (pacer) clearInterval(pacer)
 await Promise.all(loops)
 await producer.disconnect()
 const result: CeilingResult = {
@@ -140,6 +180,15 @@ const result: CeilingResult = {
   seconds,
   cpuS: (cpu.user + cpu.system) / 1e6,
   maxRssMiB: process.resourceUsage().maxRSS / 1024,
+  ...(pacer
+    ? {
+        latencyMs: [
+          latency.percentile(50) / 1000,
+          latency.percentile(95) / 1000,
+          latency.percentile(99) / 1000,
+        ],
+      }
+    : {}),
 }
 process.stdout.write(`${JSON.stringify(result)}\n`)
 process.exit(0)
