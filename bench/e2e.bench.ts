@@ -178,6 +178,12 @@ async function endToEnd(
   const s = (r.windowEnd - r.windowStart) / 1000
   const h = checker.latencyUs
   const c = checker.counts
+  const series = (re: RegExp): number => Number(re.exec(metricsText)?.[1] ?? NaN)
+  // prom-client's default series, over the service's life: event loop stalls and major GC.
+  const lagP99 = series(/^nodejs_eventloop_lag_p99_seconds (\S+)$/m) * 1000
+  const lagMax = series(/^nodejs_eventloop_lag_max_seconds (\S+)$/m) * 1000
+  const majorGcS = series(/^nodejs_gc_duration_seconds_sum\{kind="major"\} (\S+)$/m)
+  const majorGcN = series(/^nodejs_gc_duration_seconds_count\{kind="major"\} (\S+)$/m)
   const dropped = /uns_bridge_records_total\{[^}]*result="dropped"[^}]*\} (\d+)/.exec(metricsText)?.[1]
   say(
     `${kind}: sent ${r.sparkplugSent} DDATA + ${r.jsonSent} JSON (births ${r.births}, drained ${r.drained}); ` +
@@ -199,6 +205,7 @@ async function endToEnd(
       notes:
         `JSON publish->PUBACK p50/p99 ${fmt(r.pubackMs[0], 1)}/${fmt(r.pubackMs[2], 1)} ms; ` +
         `reader ${fmt(readerCores, 2)} cores; ` +
+        `service event loop lag p99/max ${fmt(lagP99, 0)}/${fmt(lagMax, 0)} ms, ${fmt(majorGcN)} major GCs ${fmt(majorGcS * 1000)} ms; ` +
         `Kafka records: ${fmt(c.telemetrySparkplug + c.telemetryJson)} telemetry, ${fmt(c.stateSparkplug + c.stateJson)} state` +
         (c.corrupt > 0 ? `, ${c.corrupt} corrupt` : '') +
         (dropped ? `, ${dropped} dropped` : ''),
