@@ -1,17 +1,21 @@
 // Share of the JSON ingest pipeline spent in schema validation (issue 5 target: under 10%).
 // Same run, same inputs, rounds interleaved: parseUnsPayload -> UnsEvent -> tree.apply ->
 // envelope JSON bytes for Kafka, WITHOUT and WITH registry.check(event) before the tree.
-// Two bindings are measured: the built-in envelope schema, and a model-like object value schema.
-// About 20 s. Run: npx tsx bench/registry-pipeline.bench.ts [rounds]
+// Three cases: the built-in envelope schema by binding, a model-like object value schema by binding,
+// and the declared number tags of the demo namespace checked against their model field schemas
+// (subject model.<Name>, registry.modelPolicy reject) through the service's deferred registry proxy.
+// About 30 s. Run: npx tsx bench/registry-pipeline.bench.ts [rounds]
 import { execSync } from 'node:child_process'
 import {
   createNamespaceTree,
   DEFAULT_LEVELS,
+  loadNamespace,
   parseUnsPayload,
   toEnvelopeJson,
   type NamespaceTree,
 } from '../src/namespace/index.js'
 import {
+  createDeferredRegistry,
   createMemoryStore,
   createRegistry,
   UNS_ENVELOPE_SUBJECT,
@@ -65,6 +69,7 @@ const newTree = (): NamespaceTree =>
   )
 
 const registry: Registry = await createRegistry({ store: createMemoryStore() })
+const bound = registry
 await registry.bind({
   subject: UNS_ENVELOPE_SUBJECT,
   policy: 'reject',
@@ -85,10 +90,16 @@ await registry.register('machine.state', {
 await registry.bind({ subject: 'machine.state', policy: 'reject', target: 'value', pathPrefix: 'acme-obj' })
 
 let sink = 0
-function pipeline(tree: NamespaceTree, paths: string[], payloads: Buffer[], validate: boolean): number {
+function pipeline(
+  tree: NamespaceTree,
+  paths: string[],
+  payloads: Buffer[],
+  validate: boolean,
+  registry: Registry,
+): number {
   const start = process.hrtime.bigint()
   for (let i = 0; i < MESSAGES; i++) {
-    const path = paths[i % PATHS] as string
+    const path = paths[i % paths.length] as string
     const parsed = parseUnsPayload(payloads[i & 1023] as Buffer, 1_764_072_000_000)
     if (!parsed.ok) throw parsed.error
     const p = parsed.value
@@ -108,11 +119,16 @@ function pipeline(tree: NamespaceTree, paths: string[], payloads: Buffer[], vali
   return Number(process.hrtime.bigint() - start) / 1e6
 }
 
-function measure(name: string, paths: string[], payloads: Buffer[]): void {
-  const tree = newTree()
+function measure(
+  name: string,
+  paths: string[],
+  payloads: Buffer[],
+  registry: Registry = bound,
+  tree: NamespaceTree = newTree(),
+): void {
   // Warm-up: fills the tree and the binding cache, compiles the validator, lets the JIT settle.
-  pipeline(tree, paths, payloads, false)
-  pipeline(tree, paths, payloads, true)
+  pipeline(tree, paths, payloads, false, registry)
+  pipeline(tree, paths, payloads, true, registry)
   // The check alone on the same events: a steadier figure than the difference on a busy machine.
   const events: UnsEvent[] = paths.map((path, i) => {
     const parsed = parseUnsPayload(payloads[i & 1023] as Buffer, 1_764_072_000_000)
@@ -122,7 +138,8 @@ function measure(name: string, paths: string[], payloads: Buffer[]): void {
   const checkOnly = (): number => {
     const start = process.hrtime.bigint()
     for (let i = 0; i < MESSAGES; i++) {
-      if (registry.check(events[i % PATHS] as UnsEvent).verdict !== 'accept') throw new Error('rejected')
+      if (registry.check(events[i % events.length] as UnsEvent).verdict !== 'accept')
+        throw new Error('rejected')
     }
     return Number(process.hrtime.bigint() - start) / 1e6
   }
@@ -130,8 +147,8 @@ function measure(name: string, paths: string[], payloads: Buffer[]): void {
   const withCheck: number[] = []
   const alone: number[] = []
   for (let r = 0; r < ROUNDS; r++) {
-    without.push(pipeline(tree, paths, payloads, false))
-    withCheck.push(pipeline(tree, paths, payloads, true))
+    without.push(pipeline(tree, paths, payloads, false, registry))
+    withCheck.push(pipeline(tree, paths, payloads, true, registry))
     alone.push(checkOnly())
   }
   const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number
@@ -151,4 +168,27 @@ function measure(name: string, paths: string[], payloads: Buffer[]): void {
 console.log('branch,case,variant,value,unit,value,unit')
 measure('scalar + envelope schema', scalarPaths, scalarPayloads)
 measure('object value + model schema', objectPaths, objectPayloads)
+
+// Demo namespace: every declared tag whose field is a number, values inside every range (0..0.9).
+const demo = await loadNamespace('namespace')
+const interim = await createRegistry(
+  { store: createMemoryStore() },
+  { models: { definition: demo, policy: 'reject' } },
+)
+const numberTags: string[] = []
+for (const node of demo.nodes) {
+  const versions = node.model ? demo.models[node.model.name]?.versions : undefined
+  const mv = versions?.find((v) => v.version === node.model?.version)
+  for (const f of mv?.fields ?? []) if (f.type === 'number') numberTags.push(`${node.path}/${f.name}`)
+}
+const tagPayloads = Array.from({ length: 1024 }, (_, i) =>
+  Buffer.from(JSON.stringify({ value: (i % 10) * 0.1, timestamp: 1_764_072_000_000 + i, quality: 'good' })),
+)
+measure(
+  `declared tags + model field schema (${numberTags.length} tags; deferred proxy)`,
+  numberTags,
+  tagPayloads,
+  createDeferredRegistry(interim, 'uns.schemas').registry,
+  createNamespaceTree(demo, { mode: 'lenient' }),
+)
 if (sink === 0) throw new Error('nothing serialised')

@@ -48,7 +48,7 @@ await kafka.stop()
 const summary = readFileSync(tap, 'utf8')
 const count = (name: string): number => Number(new RegExp(`^# ${name} (\\d+)$`, 'm').exec(summary)?.[1] ?? 0)
 const passed = count('pass')
-const failed = count('fail')
+const failed = count('fail') + count('cancelled')
 const skipped = count('skipped') + count('todo')
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`)
 if (passed === 0) {

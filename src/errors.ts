@@ -162,6 +162,11 @@ export const RegistryBindingInvalid = defineError(
     statusCode: 400,
   },
 )
+export const RegistryBindingNotFound = defineError(
+  'UNS_ERR_REGISTRY_BINDING_NOT_FOUND',
+  'No schema binding with id %j; GET /api/v1/schemas/bindings lists them',
+  { statusCode: 404 },
+)
 export const RegistryClosed = defineError(
   'UNS_ERR_REGISTRY_CLOSED',
   'The schema registry is closed; %s not done',

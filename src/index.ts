@@ -9,7 +9,7 @@ import type { Logger } from './logger.js'
 import { createMetrics, type Metrics } from './metrics.js'
 import { createNamespaceTree, loadNamespace, parseUnsPayload, type NamespaceTree } from './namespace/index.js'
 import { createPipeline } from './pipeline.js'
-import { createMemoryStore, createRegistry, type Registry } from './registry/index.js'
+import { createServiceRegistry, type Registry } from './registry/index.js'
 import { createSparkplugService, type SparkplugApi } from './sparkplug/index.js'
 import { randomUUID } from 'node:crypto'
 
@@ -40,7 +40,17 @@ export async function createService(deps: { logger: Logger }, config: Config): P
     },
     'namespace loaded',
   )
-  const registry = await createRegistry({ store: createMemoryStore(), logger }, {})
+  // Schema registry (issue 5): interim registry now, persistent one from kafka.topics.schemas in the background.
+  const schemas = await createServiceRegistry(
+    { logger, definition },
+    {
+      modelPolicy: config.registry.modelPolicy,
+      ...(config.kafka.brokers.length === 0
+        ? {}
+        : { kafka: { ...config.kafka, topic: config.kafka.topics.schemas } }),
+    },
+  )
+  const registry = schemas.registry
   let bridge: Bridge | undefined
   // The Sparkplug stage is created before the broker it publishes through (the broker's hook feeds it).
   const late: { broker?: Broker } = {}
@@ -89,8 +99,9 @@ export async function createService(deps: { logger: Logger }, config: Config): P
         topicProblem: topicNameProblem,
         write: (path, payload) => sparkplug.fromCommand(path, payload),
         onStateRecord: (record) => applyStateRecord(tree, record, logger),
+        classOf: (path) => tree.classOf(path),
       },
-      { ...config.kafka, instanceId: config.instanceId, session: randomUUID() },
+      { ...config.kafka, ...config.bridge, instanceId: config.instanceId, session: randomUUID() },
     )
   } else {
     logger.warn('kafka.brokers is empty: running without Kafka (UNS_KAFKA_BROKERS)')
@@ -98,11 +109,15 @@ export async function createService(deps: { logger: Logger }, config: Config): P
 
   const health = (): HealthReport => {
     const kafka = bridge ? bridge.health() : { state: 'disabled' as const }
+    const registryHealth = schemas.health()
     return {
       ready:
-        mqtt.listening && (kafka.state === 'disabled' || (kafka.state === 'connected' && kafka.restored)),
+        mqtt.listening &&
+        registryHealth.ready &&
+        (kafka.state === 'disabled' || (kafka.state === 'connected' && kafka.restored)),
       mqtt: { listening: mqtt.listening, clients: mqtt.clients },
       kafka,
+      registry: registryHealth,
     }
   }
 
@@ -125,6 +140,7 @@ export async function createService(deps: { logger: Logger }, config: Config): P
     await sparkplug.close()
     await bridge?.close(0)
     await mqtt.close()
+    await schemas.close()
     throw err
   }
   logger.info({ host: config.host, port: httpPort }, 'HTTP listening')
@@ -147,7 +163,7 @@ export async function createService(deps: { logger: Logger }, config: Config): P
         // Flush before disconnecting clients, so that PUBACKs waiting for Kafka still go out.
         await bridge?.close(Math.max(0, config.shutdownTimeoutMs - 2000))
         await mqtt.close()
-        await registry.close()
+        await schemas.close()
         logger.info('uns-bridge stopped')
       })()),
   }

@@ -11,6 +11,9 @@ export interface Metrics {
   readonly bridgeBufferRecords: Gauge
   readonly kafkaConnected: Gauge
   readonly ingestEvents: Counter<'result' | 'reason'>
+  readonly routeRecords: Counter<'route'>
+  readonly routeBytes: Counter<'route'>
+  readonly kafkaProduceSeconds: Histogram<'direction'>
   readonly sparkplugProblems: Counter<'code'>
   readonly writes: Counter<'source' | 'result'>
   /** MQTT connections accepted since start (uns_mqtt_clients is the current number). */
@@ -23,8 +26,8 @@ export interface Metrics {
   readonly sparkplugMessages: Counter<'type'>
   /** Values refused by a bound schema, by subject. */
   readonly validationFailures: Counter<'subject'>
-  /** Duration of one produce request (a batch, acks=all), seconds. */
-  readonly kafkaProduceDuration: Histogram
+  /** Duration of one produce request (one batch, acks=all), seconds; uns_kafka_produce_seconds is per record. */
+  readonly kafkaRequestDuration: Histogram
   /** Records per produce request. */
   readonly kafkaBatchRecords: Histogram
   /** Produce requests that failed, by whether kafkajs called the error retriable. */
@@ -91,8 +94,8 @@ export function createMetrics(): Metrics {
       labelNames: ['subject'],
       registers,
     }),
-    kafkaProduceDuration: new Histogram({
-      name: 'uns_kafka_produce_duration_seconds',
+    kafkaRequestDuration: new Histogram({
+      name: 'uns_kafka_request_seconds',
       help: 'Duration of one Kafka produce request (one batch, acks=all)',
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
@@ -182,6 +185,25 @@ export function createMetrics(): Metrics {
       name: 'uns_writes_total',
       help: 'Writes to UNS paths (API and uns.commands), by source and result code',
       labelNames: ['source', 'result'],
+      registers,
+    }),
+    routeRecords: new Counter({
+      name: 'uns_bridge_route_records_total',
+      help: 'MQTT -> Kafka records per bridge route (unrouted: no route matched)',
+      labelNames: ['route'],
+      registers,
+    }),
+    routeBytes: new Counter({
+      name: 'uns_bridge_route_bytes_total',
+      help: 'MQTT -> Kafka payload bytes per bridge route',
+      labelNames: ['route'],
+      registers,
+    }),
+    kafkaProduceSeconds: new Histogram({
+      name: 'uns_kafka_produce_seconds',
+      help: 'From handing a record to the producer to Kafka acknowledging it (acks=all)',
+      labelNames: ['direction'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
       registers,
     }),
     kafkaConnected: new Gauge({

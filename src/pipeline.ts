@@ -6,7 +6,7 @@ import type { MqttMessage } from './broker/index.js'
 import type { Logger } from './logger.js'
 import type { Metrics } from './metrics.js'
 import { parseUnsPath, parseUnsPayload, toEnvelopeJson, type NamespaceTree } from './namespace/index.js'
-import type { Registry } from './registry/index.js'
+import type { CheckResult, Registry } from './registry/index.js'
 import type { UnsEvent } from './uns-event.js'
 
 export interface PipelineDeps {
@@ -84,7 +84,7 @@ export function createPipeline(deps: PipelineDeps, config: { instanceId: string 
           message,
           {
             code: 'UNS_ERR_REGISTRY_VALIDATION_FAILED',
-            reason: `value does not match schema ${verdict.subject}`,
+            reason: schemaReason(verdict),
             ...(verdict.subject === undefined ? {} : { subject: verdict.subject }),
             ...(verdict.version === undefined ? {} : { version: verdict.version }),
             errors: verdict.errors,
@@ -142,4 +142,12 @@ export function createPipeline(deps: PipelineDeps, config: { instanceId: string 
     accept,
     refuse,
   }
+}
+
+// The first error goes into the reason too, so a DLQ view that shows only the reason still says why.
+function schemaReason(verdict: CheckResult): string {
+  const version = verdict.version === undefined ? '' : ` version ${verdict.version}`
+  const first = verdict.errors[0]
+  const why = first === undefined ? '' : `: ${first.instancePath || '(value)'} ${first.message}`
+  return `value does not match schema ${verdict.subject ?? ''}${version}${why}`
 }

@@ -36,6 +36,8 @@ export interface UnsEvent {
   readonly origin: string
   /** Sparkplug `is_historical`: goes to Kafka but does not change the current value. */
   readonly historical?: boolean
+  /** Sparkplug `is_transient`: the current value, but not to be historized (no telemetry record). */
+  readonly transient?: boolean
   /** An empty retained publish or a Kafka tombstone: deletes the current value of `path` (`value` is null). */
   readonly tombstone?: boolean
 }

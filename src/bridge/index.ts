@@ -6,7 +6,7 @@ import {
   toDeadLetterRecord,
   toSparkplugRecord,
   toStateRecord,
-  toTelemetryRecord,
+  toRoutedRecord,
   type InboundPublish,
   type Rejection,
 } from './mqtt-to-kafka.js'
@@ -14,6 +14,7 @@ import type { KafkaRecord } from './kafka-client.js'
 import type { UnsEvent } from '../uns-event.js'
 import { toCommandPublish, type CommandPublish } from './kafka-to-mqtt.js'
 import { createStateFollower, type StateRecord } from './state-follower.js'
+import { createRouter, renderOutbound, type InboundRouteConfig, type OutboundRouteConfig } from './rules.js'
 
 export type { LinkState } from './producer.js'
 export type { InboundPublish, Rejection } from './mqtt-to-kafka.js'
@@ -31,8 +32,16 @@ export type {
 export interface BridgeConfig extends KafkaClientConfig, BufferedProducerConfig {
   readonly instanceId: string
   readonly consumerGroup: string
+  readonly routes: readonly OutboundRouteConfig[]
+  readonly defaultRoutes: boolean
+  readonly inbound: readonly InboundRouteConfig[]
+  readonly createTopics: boolean
+  readonly topicPartitions: number
+  readonly replicationFactor: number
   readonly topics: {
     readonly telemetry: string
+    readonly events: string
+    readonly alarms: string
     readonly commands: string
     readonly state: string
     readonly dlq: string
@@ -50,6 +59,8 @@ export interface BridgeDeps {
   readonly metrics: Metrics
   /** Delivers a Kafka command on MQTT; resolves once the broker has it. */
   readonly publish: (message: CommandPublish) => Promise<void>
+  /** The namespace class of a tag (routing by class); undefined for undeclared paths. */
+  readonly classOf: (path: string) => string | undefined
   /** Applies a state record written by another process (restore at start, then follow). */
   readonly onStateRecord: (record: StateRecord) => void
   /** Why a command's key cannot be an MQTT topic, or undefined. */
@@ -71,6 +82,8 @@ export interface KafkaHealth {
   readonly restored: boolean
   readonly bufferedRecords: number
   readonly lastError?: string
+  /** Topics that are missing and may not be created (kafka.createTopics false), or could not be. */
+  readonly topicsError?: string
 }
 
 export interface Bridge {
@@ -116,6 +129,8 @@ export function createBridge(deps: BridgeDeps, config: BridgeConfig): Bridge {
       restoreTimeoutMs: config.restoreTimeoutMs,
     },
   )
+  const router = createRouter({ ...config, topics: config.topics })
+  let topicsError: string | undefined
   let consumer: ConsumerHandle | undefined
   let consumerState: KafkaHealth['consumer'] = 'stopped'
   let closed = false
@@ -126,17 +141,11 @@ export function createBridge(deps: BridgeDeps, config: BridgeConfig): Bridge {
     if (closed || consumerState !== 'stopped') return
     consumerState = 'starting'
     try {
-      await client.ensureTopics([
-        { topic: config.topics.telemetry },
-        { topic: config.topics.commands },
-        { topic: config.topics.dlq },
-        { topic: config.topics.sparkplug },
-        { topic: config.topics.state, compacted: true },
-      ])
+      await prepareTopics()
       await stateFollower.start()
       consumer = await client.consume({
         groupId: config.consumerGroup,
-        topics: [config.topics.commands],
+        topics: router.inbound.map((r) => r.source),
         fromBeginning: false,
         eachRecord: handleCommand,
         onCrash: (err) => {
@@ -147,7 +156,10 @@ export function createBridge(deps: BridgeDeps, config: BridgeConfig): Bridge {
         },
       })
       consumerState = 'running'
-      logger.info({ topic: config.topics.commands, group: config.consumerGroup }, 'Kafka consumer running')
+      logger.info(
+        { routes: router.inbound.map((r) => r.name), group: config.consumerGroup },
+        'Kafka consumer running',
+      )
     } catch (err) {
       consumerState = 'stopped'
       logger.warn({ err }, 'Kafka consumer could not start; retrying')
@@ -155,8 +167,49 @@ export function createBridge(deps: BridgeDeps, config: BridgeConfig): Bridge {
     }
   }
 
+  /** Creates what is missing (when allowed), or says clearly which topics are missing. */
+  async function prepareTopics(): Promise<void> {
+    // A topic may be both a route's target and an inbound source (two-way rules): list it once.
+    const byName = new Map<string, { topic: string; compacted?: boolean }>()
+    for (const t of [
+      ...router.outboundTopics.map((topic) => ({ topic })),
+      ...router.inbound.flatMap((r) => (typeof r.source === 'string' ? [{ topic: r.source }] : [])),
+      { topic: config.topics.dlq },
+      { topic: config.topics.sparkplug },
+      { topic: config.topics.state, compacted: true },
+    ])
+      byName.set(t.topic, { ...byName.get(t.topic), ...t })
+    const wanted = [...byName.values()]
+    const missing = await client.missingTopics(wanted.map((t) => t.topic))
+    if (missing.length === 0) return void (topicsError = undefined)
+    if (!config.createTopics) {
+      topicsError = `topics ${missing.join(', ')} do not exist and kafka.createTopics is false; create them or allow creation`
+      logger.error({ missing }, topicsError)
+      throw new Error(topicsError)
+    }
+    try {
+      await client.ensureTopics(
+        wanted
+          .filter((t) => missing.includes(t.topic))
+          .map((t) => ({
+            ...t,
+            partitions: config.topicPartitions,
+            replicationFactor: config.replicationFactor,
+          })),
+      )
+      logger.info({ topics: missing }, 'Kafka topics created')
+      topicsError = undefined
+    } catch (err) {
+      topicsError = `creating topics ${missing.join(', ')} failed: ${(err as Error).message}`
+      logger.error({ err, missing }, 'Kafka topics could not be created')
+      throw err
+    }
+  }
+
   async function handleCommand(record: Parameters<Parameters<typeof client.consume>[0]['eachRecord']>[0]) {
-    const verdict = toCommandPublish(record, config.instanceId, deps.topicProblem)
+    const route = router.inbound.find((r) => r.matches(record.topic))
+    if (route === undefined) return
+    const verdict = toCommandPublish(record, route, config.instanceId, deps.topicProblem)
     if (verdict.kind === 'skip-own-origin') {
       metrics.bridgeRecords.inc({ direction: 'kafka_to_mqtt', result: 'skipped_own_origin' })
       return
@@ -181,6 +234,7 @@ export function createBridge(deps: BridgeDeps, config: BridgeConfig): Bridge {
   /** Queues records; for must-deliver input returns the promise of all their acks. */
   function send(records: KafkaRecord[], mustDeliver: boolean, direction: string): Promise<void> | undefined {
     const acks: Promise<void>[] = []
+    const stopTimer = metrics.kafkaProduceSeconds.startTimer({ direction })
     for (const record of records) {
       const result = producer.produce(record, mustDeliver)
       if (result.status === 'dropped') {
@@ -198,7 +252,9 @@ export function createBridge(deps: BridgeDeps, config: BridgeConfig): Bridge {
       )
     }
     metrics.bridgeBufferRecords.set(producer.stats().bufferedRecords)
-    const all = acks.length === 1 ? (acks[0] as Promise<void>) : Promise.all(acks).then(() => undefined)
+    const all = (acks.length === 1 ? (acks[0] as Promise<void>) : Promise.all(acks)).then(
+      () => void stopTimer(),
+    )
     if (mustDeliver) return all
     all.catch(() => {}) // best effort (QoS 0): counted above, nobody waits
     return undefined
@@ -206,11 +262,35 @@ export function createBridge(deps: BridgeDeps, config: BridgeConfig): Bridge {
 
   return {
     forward(message, event, envelopeJson, headers) {
-      const telemetry = toTelemetryRecord(message, config.topics.telemetry, config.instanceId, headers)
+      const records: KafkaRecord[] = []
+      // A transient value (Sparkplug is_transient) is current but not history: no routed record.
+      if (!event.tombstone && event.transient !== true) {
+        const tagClass = deps.classOf(event.path)
+        const levels = event.path.split('/')
+        const route = router.route(levels, tagClass)
+        const target =
+          route &&
+          renderOutbound(route, {
+            path: event.path,
+            levels,
+            clientId: message.clientId,
+            class: tagClass ?? '',
+          })
+        if (route && target) {
+          records.push(
+            toRoutedRecord(message, { topic: route.topic, ...target }, config.instanceId, tagClass, headers),
+          )
+          metrics.routeRecords.inc({ route: route.name })
+          metrics.routeBytes.inc({ route: route.name }, message.payload.length)
+        } else {
+          metrics.routeRecords.inc({ route: route ? `${route.name}:unrenderable` : 'unrouted' })
+        }
+      }
       // A historical value (Sparkplug is_historical) is history only: it must not become the current state.
-      if (event.historical === true) return send([telemetry], message.qos > 0, 'mqtt_to_kafka')
-      const state = toStateRecord(event, envelopeJson, config.topics.state, config.session)
-      return send([telemetry, state], message.qos > 0, 'mqtt_to_kafka')
+      if (event.historical !== true) {
+        records.push(toStateRecord(event, envelopeJson, config.topics.state, config.session))
+      }
+      return records.length === 0 ? undefined : send(records, message.qos > 0, 'mqtt_to_kafka')
     },
     sparkplugRaw(message, receivedAt) {
       const record = toSparkplugRecord(message, config.topics.sparkplug, config.instanceId, receivedAt)
@@ -226,6 +306,7 @@ export function createBridge(deps: BridgeDeps, config: BridgeConfig): Bridge {
       restored: stateFollower.restored,
       bufferedRecords: producer.stats().bufferedRecords,
       ...(producer.lastError ? { lastError: producer.lastError } : {}),
+      ...(topicsError ? { topicsError } : {}),
     }),
     async close(timeoutMs) {
       closed = true

@@ -28,6 +28,8 @@ export interface ConsumedRecord extends KafkaRecord {
 
 export interface KafkaClientConfig {
   readonly brokers: readonly string[]
+  /** Compression of produced batches; none when unset. */
+  readonly compression?: 'none' | 'gzip'
   readonly clientId: string
   readonly connectTimeoutMs: number
   readonly requestTimeoutMs: number
@@ -54,10 +56,20 @@ export interface KafkaClient {
   /** Produces with acks=all; resolves when every record is acknowledged. */
   send(records: readonly KafkaRecord[]): Promise<void>
   /** Creates the missing topics; `partitions` defaults to the broker's num.partitions. */
-  ensureTopics(topics: readonly { topic: string; compacted?: boolean; partitions?: number }[]): Promise<void>
+  ensureTopics(
+    topics: readonly {
+      topic: string
+      compacted?: boolean
+      partitions?: number
+      replicationFactor?: number
+    }[],
+  ): Promise<void>
+  /** Which of `topics` do not exist. */
+  missingTopics(topics: readonly string[]): Promise<string[]>
   consume(opts: {
     groupId: string
-    topics: readonly string[]
+    /** Topic names or patterns. */
+    topics: readonly (string | RegExp)[]
     fromBeginning: boolean
     eachRecord: (record: ConsumedRecord) => Promise<void>
     onCrash: (err: Error) => void
@@ -125,7 +137,7 @@ export function createKafkaClient(config: KafkaClientConfig, logger: Logger): Ka
       }
       await producer.sendBatch({
         acks: -1,
-        compression: CompressionTypes.None,
+        compression: config.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
         topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
       })
     },
@@ -141,9 +153,17 @@ export function createKafkaClient(config: KafkaClientConfig, logger: Logger): Ka
         topics: missing.map((t) => ({
           topic: t.topic,
           ...(t.partitions === undefined ? {} : { numPartitions: t.partitions }),
+          ...(t.replicationFactor === undefined ? {} : { replicationFactor: t.replicationFactor }),
           configEntries: t.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
         })),
       })
+    },
+
+    async missingTopics(topics) {
+      admin ??= kafka.admin()
+      await admin.connect()
+      const existing = new Set(await admin.listTopics())
+      return topics.filter((t) => !existing.has(t))
     },
 
     async consume({ groupId, topics, fromBeginning, eachRecord, onCrash }) {

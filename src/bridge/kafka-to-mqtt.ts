@@ -1,5 +1,7 @@
-// Kafka -> MQTT: a record on the commands topic is published on MQTT at the UNS path in its key.
+// Kafka -> MQTT: a consumed record becomes an MQTT publish at the topic its inbound route renders
+// (the commands topic: the UNS path in the key).
 import type { ConsumedRecord } from './kafka-client.js'
+import type { InboundRoute } from './rules.js'
 
 export interface CommandPublish {
   readonly topic: string
@@ -13,25 +15,43 @@ export type CommandVerdict =
   | { readonly kind: 'skip-own-origin' }
   | { readonly kind: 'invalid'; readonly reason: string }
 
-/** Decides what one commands record becomes. Records this instance produced are never bridged back. */
+/** Decides what one record becomes. Records this instance produced are never bridged back. */
 export function toCommandPublish(
   record: ConsumedRecord,
+  route: InboundRoute,
   instanceId: string,
-  isValidPath: (path: string) => string | undefined,
+  topicProblem: (topic: string) => string | undefined,
 ): CommandVerdict {
   if (record.headers.origin === instanceId) return { kind: 'skip-own-origin' }
-  if (record.key === null || record.key === '')
-    return { kind: 'invalid', reason: 'record has no key (the UNS path)' }
-  const problem = isValidPath(record.key)
+  let parsed: unknown
+  const topic = route.mqttTopic({
+    key: record.key,
+    headers: record.headers,
+    value: () => {
+      try {
+        parsed ??= JSON.parse(record.value?.toString('utf8') ?? 'null')
+      } catch {
+        parsed = null
+      }
+      return parsed
+    },
+  })
+  if (topic === undefined || topic === '')
+    return {
+      kind: 'invalid',
+      reason: `route ${route.name} renders no MQTT topic for this record (missing key, header or field)`,
+    }
+  const problem = topicProblem(topic)
   if (problem) return { kind: 'invalid', reason: problem }
-  const qos = record.headers['mqtt-qos'] === '0' ? 0 : 1
+  const qosHeader = record.headers['mqtt-qos']
+  const retainHeader = record.headers['mqtt-retain']
   return {
     kind: 'publish',
     publish: {
-      topic: record.key,
+      topic,
       payload: record.value ?? Buffer.alloc(0),
-      qos,
-      retain: record.headers['mqtt-retain'] === 'true',
+      qos: qosHeader === '0' ? 0 : qosHeader === '1' ? 1 : route.qos,
+      retain: retainHeader === undefined ? route.retain : retainHeader === 'true',
     },
   }
 }

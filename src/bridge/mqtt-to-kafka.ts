@@ -29,19 +29,30 @@ const mqttHeaders = (msg: InboundPublish, origin: string): Record<string, string
   origin,
 })
 
-/** The telemetry record for one accepted publish: key = UNS path, value = the bytes as published. */
-export function toTelemetryRecord(
+/** Where a route sends one value: topic, rendered key and the route's own headers. */
+export interface RouteTarget {
+  readonly topic: string
+  readonly key: string | null
+  readonly headers: Readonly<Record<string, string>>
+}
+
+/** The record of one accepted publish on its routed topic; the value is the bytes as published. */
+export function toRoutedRecord(
   msg: InboundPublish,
-  kafkaTopic: string,
+  target: RouteTarget,
   origin: string,
+  tagClass: string | undefined,
   extraHeaders: Readonly<Record<string, string>> = {},
 ): KafkaRecord {
-  return {
-    topic: kafkaTopic,
-    key: msg.topic,
-    value: msg.payload,
-    headers: { ...mqttHeaders(msg, origin), ...extraHeaders },
+  const headers: Record<string, string> = {
+    ...mqttHeaders(msg, origin),
+    'uns-path': msg.topic,
+    'content-type': 'application/json',
+    ...target.headers,
+    ...extraHeaders,
   }
+  if (tagClass !== undefined) headers['uns-class'] = tagClass
+  return { topic: target.topic, key: target.key, value: msg.payload, headers }
 }
 
 /** The compacted state record: key = path, value = envelope JSON, or null (tombstone) to delete. */

@@ -76,11 +76,14 @@ export function createBufferedProducer(
     reconnectTimer = undefined
     try {
       await client.connectProducer()
+      if (state === 'closed') return
       backoffMs = config.reconnectInitialMs
       lastError = undefined
       setState('connected')
       schedule()
     } catch (err) {
+      // close() may have run while this attempt was in flight: a closed producer stays closed.
+      if (state === 'closed') return
       lastError = (err as Error).message
       setState('disconnected', err as Error)
       retryLater()

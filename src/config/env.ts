@@ -18,6 +18,8 @@ export function envSettings(schema: TSchema, path: string[] = []): EnvSetting[] 
       envSettings(sub, [...path, key]),
     )
   }
+  // Lists of objects (bridge rules) come from the YAML file only.
+  if (schema.type === 'array' && (schema.items as TSchema | undefined)?.type === 'object') return []
   return [{ path, name: ['UNS', ...path.map(toEnvPart)].join('_'), isArray: schema.type === 'array' }]
 }
 

@@ -44,6 +44,12 @@ const KafkaTopics = Type.Object(
       default: 'uns.state',
       description: 'Compacted: last value per UNS path; restored on start',
     }),
+    events: Type.String({
+      minLength: 1,
+      default: 'uns.events',
+      description: 'Default route of event and order tags',
+    }),
+    alarms: Type.String({ minLength: 1, default: 'uns.alarms', description: 'Default route of alarm tags' }),
     dlq: Type.String({
       minLength: 1,
       default: 'uns.dlq',
@@ -109,6 +115,22 @@ const Kafka = Type.Object(
       default: 60000,
       description: 'Longest wait at start to read the state topic to its end before retrying, ms',
     }),
+    createTopics: Type.Boolean({
+      default: true,
+      description:
+        'Create missing topics at start (state and schemas compacted); false: a missing topic is an error',
+    }),
+    topicPartitions: Type.Integer({
+      minimum: 1,
+      default: 3,
+      description: 'Partitions of topics uns-bridge creates',
+    }),
+    replicationFactor: Type.Integer({
+      minimum: -1,
+      default: -1,
+      description: 'Replication factor of topics uns-bridge creates (-1: the broker default)',
+    }),
+    compression: OneOf(['none', 'gzip'], { default: 'none', description: 'Compression of produced batches' }),
     topics: KafkaTopics,
     sasl: Type.Optional(
       Type.Object(
@@ -173,6 +195,74 @@ const Api = Type.Object(
   { additionalProperties: false, default: {} },
 )
 
+const OutboundRoute = Type.Object(
+  {
+    name: Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$', description: 'Rule name (metrics label)' }),
+    filter: Type.String({ minLength: 1, default: '#', description: 'MQTT topic filter on the UNS path' }),
+    classes: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), {
+        description: 'Only tags of these namespace classes (telemetry, alarm, event, order, ...)',
+      }),
+    ),
+    topic: Type.String({ minLength: 1, description: 'Kafka topic' }),
+    key: Type.String({
+      default: '{path}',
+      description:
+        'Key template: {path}, {level:N}, {clientId}, {class}; the key picks the partition, an empty key spreads records',
+    }),
+    headers: Type.Record(Type.String(), Type.String(), {
+      default: {},
+      description: 'Extra headers; values are templates as for key',
+    }),
+  },
+  { additionalProperties: false },
+)
+
+const InboundRoute = Type.Object(
+  {
+    name: Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$', description: 'Rule name (metrics label)' }),
+    topic: Type.Optional(Type.String({ minLength: 1, description: 'Kafka topic to consume' })),
+    pattern: Type.Optional(Type.String({ minLength: 1, description: 'Regular expression of Kafka topics' })),
+    mqttTopic: Type.String({
+      default: '{key}',
+      description: 'MQTT topic template: {key}, {header:NAME}, {value:FIELD}, literal text',
+    }),
+    qos: Type.Integer({ minimum: 0, maximum: 1, default: 1, description: 'QoS of the MQTT publish' }),
+    retain: Type.Boolean({ default: false, description: 'Retain flag of the MQTT publish' }),
+  },
+  { additionalProperties: false },
+)
+
+const Bridge = Type.Object(
+  {
+    routes: Type.Array(OutboundRoute, {
+      default: [],
+      description: 'MQTT -> Kafka rules, first match wins (YAML only)',
+    }),
+    defaultRoutes: Type.Boolean({
+      default: true,
+      description:
+        'After the rules: alarm tags to kafka.topics.alarms, event and order tags to kafka.topics.events, the rest to kafka.topics.telemetry',
+    }),
+    inbound: Type.Array(InboundRoute, {
+      default: [],
+      description: 'Kafka -> MQTT rules (YAML only); kafka.topics.commands -> {key} is always on',
+    }),
+  },
+  { additionalProperties: false, default: {} },
+)
+
+const Registry = Type.Object(
+  {
+    modelPolicy: OneOf(['reject', 'warn', 'off'], {
+      default: 'warn',
+      description:
+        'Declared tags (model fields) without a binding are validated against their model field schema (subject model.<Name>): reject dead-letters an invalid value, warn accepts it with a validation-warning header and counts it, off skips the check',
+    }),
+  },
+  { additionalProperties: false, default: {} },
+)
+
 const Log = Type.Object(
   {
     level: OneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
@@ -202,6 +292,8 @@ export const ConfigSchema = Type.Object(
     namespace: Namespace,
     sparkplug: Sparkplug,
     api: Api,
+    bridge: Bridge,
+    registry: Registry,
     log: Log,
   },
   { additionalProperties: false },

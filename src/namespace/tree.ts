@@ -5,7 +5,7 @@ import {
   type UnsError,
 } from '../errors.js'
 import type { Quality, UnsEvent, UnsValue } from '../uns-event.js'
-import type { NamespaceDefinition } from './definition.js'
+import type { FieldClass, NamespaceDefinition } from './definition.js'
 import { matchesFilter, parseTopicFilter, type TopicFilter } from './mqtt-filter.js'
 import { fail, ok, type Result } from './result.js'
 import { buildDeclared, createInterner, ensurePath, findNode } from './tree-build.js'
@@ -14,6 +14,7 @@ import { searchTree, type SearchHit, type SearchQuery } from './tree-search.js'
 import { collectValues, decodeCursor, type ValuesPage } from './tree-values.js'
 import {
   checkLimit,
+  isBinding,
   toDefinitionView,
   toTreeEntry,
   toValueView,
@@ -72,6 +73,8 @@ export interface NamespaceTree {
   children(path: string, depth?: number): TreeEntry
   /** `GET /nodes/{path}`; throws UNS_ERR_NAMESPACE_NODE_NOT_FOUND (404). */
   node(path: string): NodeView
+  /** The declared class of a tag (telemetry, alarm, ...); undefined for undeclared paths. Cheap: no view is built. */
+  classOf(path: string): FieldClass | undefined
   /** `GET /values`; throws coded 400 errors for a bad filter, limit or cursor. */
   values(query: ValuesQuery): ValuesPage
   /** `GET /search`, in path order. */
@@ -187,6 +190,10 @@ export function createNamespaceTree(
       }
       // depth counts levels below `path`; toTreeEntry counts the entry itself as one.
       return toTreeEntry(lookup(path), path, depth + 1)
+    },
+    classOf(path) {
+      const def = findNode(root, path.split('/'))?.def
+      return isBinding(def) ? def.field.class : undefined
     },
     node(path) {
       const node = lookup(path)

@@ -56,6 +56,12 @@ export function createBindingTable(options: { cacheSize?: number } = {}): Bindin
   const entries = new Map<string, Entry>()
   const cache = new Map<string, Binding | null>()
   let order = 0
+  // Without model bindings the model cannot change the answer: resolve by path alone, no key to build.
+  let modelBindings = 0
+  const recount = (): void => {
+    modelBindings = 0
+    for (const e of entries.values()) if (e.binding.model !== undefined) modelBindings++
+  }
 
   const lookup = (path: string, model: string | undefined): Binding | undefined => {
     let best: Entry | undefined
@@ -88,15 +94,19 @@ export function createBindingTable(options: { cacheSize?: number } = {}): Bindin
       const previous = entries.get(binding.id)
       entries.set(binding.id, { binding, ...(matcher && { matcher }), order: previous?.order ?? order++ })
       cache.clear()
+      recount()
       return binding
     },
     remove(id) {
       cache.clear()
-      return entries.delete(id)
+      const removed = entries.delete(id)
+      recount()
+      return removed
     },
     list: () => [...entries.values()].map((e) => e.binding),
     resolve(path, model) {
-      const key = model === undefined ? path : `${model}\u0000${path}`
+      if (entries.size === 0) return undefined
+      const key = model === undefined || modelBindings === 0 ? path : `${model}\u0000${path}`
       const hit = cache.get(key)
       if (hit !== undefined) return hit ?? undefined
       const found = lookup(path, model)

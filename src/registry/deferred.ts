@@ -1,11 +1,10 @@
 // A registry whose persistent store (the compacted uns.schemas topic) may not be reachable when the
-// service starts: until it is, reads and checks are served by a registry with the built-in schemas
-// only, and writes are refused with a retriable 503, because a schema registered there would be
+// service starts: until it is, reads and checks are served by an interim registry (built-in and model
+// subjects), and writes are refused with a retriable 503, because a schema registered there would be
 // lost when the persistent registry takes over.
+// Every method forwards explicitly (no Proxy): `check` runs per message and costs one extra call here.
 import { RegistryStoreUnavailable } from '../errors.js'
 import type { Registry } from './registry-types.js'
-
-const WRITES = new Set<keyof Registry>(['register', 'setCompatibility', 'bind', 'unbind'])
 
 export interface DeferredRegistry {
   /** Stable reference: always forwards to the registry in charge. */
@@ -19,18 +18,35 @@ export interface DeferredRegistry {
 export function createDeferredRegistry(interim: Registry, topic: string): DeferredRegistry {
   let current = interim
   let persistent = false
-  const registry = new Proxy(interim, {
-    get(_target, prop: string | symbol) {
-      if (!persistent && WRITES.has(prop as keyof Registry)) {
-        return () =>
-          Promise.reject(
-            new RegistryStoreUnavailable([topic, 'the registry is still being restored from Kafka']),
-          )
-      }
-      const member = (current as unknown as Record<string | symbol, unknown>)[prop]
-      return typeof member === 'function' ? (member as (...a: unknown[]) => unknown).bind(current) : member
-    },
-  })
+  const writable = (): Promise<void> =>
+    persistent
+      ? Promise.resolve()
+      : Promise.reject(
+          new RegistryStoreUnavailable([topic, 'the registry is still being restored from Kafka'], { topic }),
+        )
+
+  const registry: Registry = {
+    register: (subject, schema, options) => writable().then(() => current.register(subject, schema, options)),
+    setCompatibility: (subject, level) => writable().then(() => current.setCompatibility(subject, level)),
+    bind: (spec) => writable().then(() => current.bind(spec)),
+    unbind: (id) => writable().then(() => current.unbind(id)),
+    lookup: (subject, schema, options) => current.lookup(subject, schema, options),
+    testCompatibility: (subject, schema, version, options) =>
+      current.testCompatibility(subject, schema, version, options),
+    listSubjects: () => current.listSubjects(),
+    listVersions: (subject) => current.listVersions(subject),
+    getVersion: (subject, version) => current.getVersion(subject, version),
+    getSchemaById: (id) => current.getSchemaById(id),
+    subjectsOfId: (id) => current.subjectsOfId(id),
+    getCompatibility: (subject) => current.getCompatibility(subject),
+    getOwnCompatibility: (subject) => current.getOwnCompatibility(subject),
+    validate: (subject, version, value) => current.validate(subject, version, value),
+    listBindings: () => current.listBindings(),
+    resolveBinding: (path, model) => current.resolveBinding(path, model),
+    check: (input) => current.check(input),
+    stats: () => current.stats(),
+    close: () => current.close(),
+  }
   return {
     registry,
     get persistent() {

@@ -36,3 +36,11 @@ export type {
 export { UNS_ENVELOPE_SUBJECT, unsEnvelopeSchema } from '../schemas/uns-envelope.schema.js'
 export { registryRoutes, type RegistryRoutesOptions } from './routes.js'
 export { confluentRoutes, type ConfluentRoutesOptions } from './confluent-routes.js'
+export {
+  createServiceRegistry,
+  type ServiceRegistry,
+  type ServiceRegistryConfig,
+  type ServiceRegistryHealth,
+} from './service-registry.js'
+export { modelSubject, type ModelTag } from './models.js'
+export { createDeferredRegistry, type DeferredRegistry } from './deferred.js'

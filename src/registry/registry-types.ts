@@ -1,9 +1,11 @@
 // The public surface of createRegistry. Methods that write return Promises (they go through the
 // store); reads are synchronous and throw coded UnsErrors for unknown subjects/versions; the
 // per-message methods (`validate`, `check`, `resolveBinding`) never throw.
+import type { NamespaceDefinition } from '../namespace/index.js'
 import type { RegistryStore } from './store.js'
 import type {
   Binding,
+  BindingPolicy,
   BindingSpec,
   CheckInput,
   CheckResult,
@@ -37,6 +39,11 @@ export interface RegistryConfig {
   readonly allErrors?: boolean
   /** Number of path → binding resolutions kept in memory. Default 10000. */
   readonly resolveCacheSize?: number
+  /**
+   * Namespace models: every model version is registered as subject `model.<Name>` at start, and each
+   * declared tag is validated against its field's schema under `policy` unless a binding matches.
+   */
+  readonly models?: { readonly definition: NamespaceDefinition; readonly policy: BindingPolicy }
 }
 
 export interface RegisterOptions {
@@ -77,7 +84,10 @@ export interface Registry {
   listBindings(): Binding[]
   /** The binding that applies to a UNS path or MQTT topic (and model), most specific first; see bindings.ts. */
   resolveBinding(path: string, model?: string): Binding | undefined
-  /** Hot path: finds the binding, validates, and turns the policy into a verdict. */
+  /**
+   * Hot path: finds the binding (or, for a declared tag without one, its model field's schema under the
+   * model policy), validates, and turns the policy into a verdict naming the subject and version.
+   */
   check(input: CheckInput): CheckResult
   stats(): { subjects: number; schemas: number; compiledValidators: number; bindings: number }
   /** Idempotent; waits for writes in flight. The store is the caller's to close. */

@@ -14,9 +14,10 @@ import {
 } from '../errors.js'
 import { createBindingTable } from './bindings.js'
 import { parseSchemaText, toCanonicalJson } from './canonical.js'
-import { createChecker } from './check.js'
+import { createChecker, type ModelChecks } from './check.js'
 import { checkCompatibility } from './compatibility.js'
 import type { RegistryRecord } from './store.js'
+import { indexModelTags, registerModels } from './models.js'
 import { createSubjectTable } from './subjects.js'
 import {
   COMPATIBILITY_LEVELS,
@@ -52,6 +53,7 @@ export async function createRegistry(deps: RegistryDeps, config: RegistryConfig 
     (id) => table.ids.get(id)?.parsed,
     config.allErrors ? { allErrors: true } : {},
   )
+  const models: ModelChecks = { tags: new Map(), policy: config.models?.policy ?? 'warn' }
   let closed = false
   // Writes are serialised so that two registrations on this instance never pick the same version or id.
   let queue: Promise<unknown> = Promise.resolve()
@@ -243,7 +245,7 @@ export async function createRegistry(deps: RegistryDeps, config: RegistryConfig 
     },
     listBindings: () => bindings.list(),
     resolveBinding: (path, model) => bindings.resolve(path, model),
-    ...createChecker({ table, bindings, validators }),
+    ...createChecker({ table, bindings, validators, models }),
     stats: () => ({
       subjects: table.subjects.size,
       schemas: table.ids.size,
@@ -263,6 +265,10 @@ export async function createRegistry(deps: RegistryDeps, config: RegistryConfig 
     await registry.register(UNS_ENVELOPE_SUBJECT, unsEnvelopeSchema).catch((err: unknown) => {
       log.warn({ err, subject: UNS_ENVELOPE_SUBJECT }, 'built-in schema not registered')
     })
+  }
+  if (config.models !== undefined) {
+    const { definition } = config.models
+    models.tags = indexModelTags(definition, await registerModels(registry, definition, log))
   }
   return registry
 }

@@ -19,6 +19,11 @@ export interface ValidatorCache {
   check(schema: unknown): string | undefined
   /** Validates `value` with the schema of `id`, compiling it on first use only. */
   run(id: number, value: unknown): ValidationResult
+  /**
+   * Validates `value` against one property of an object schema (`<schema of id>#/properties/<field>`,
+   * a namespace model's field); compiled on first use per (id, field), like `run`.
+   */
+  runField(id: number, field: string, value: unknown): ValidationResult
   /** How many schemas were compiled since creation (tests assert caching with it). */
   readonly compiledCount: number
 }
@@ -40,6 +45,7 @@ export function createValidatorCache(
   })
   addFormats(ajv)
   const validators = new Map<number, ValidateFunction>()
+  const fieldValidators = new Map<string, ValidateFunction | string>()
   let compiledCount = 0
 
   // Returns the validator or why there is none; failures are not cached, they cannot happen for a schema
@@ -54,6 +60,23 @@ export function createValidatorCache(
       return validate
     } catch (err) {
       return `schema id ${id} does not compile: ${(err as Error).message}`
+    }
+  }
+
+  // The field's sub-schema keeps the document's $defs at its root, so its `#/$defs/...` refs still resolve.
+  const compileField = (id: number, field: string): ValidateFunction | string => {
+    const schema = schemaOf(id) as Record<string, unknown> | undefined
+    const properties = schema?.['properties'] as Record<string, unknown> | undefined
+    const sub = properties !== undefined && Object.hasOwn(properties, field) ? properties[field] : undefined
+    if (sub === undefined || sub === null || typeof sub !== 'object') {
+      return `schema id ${id} has no property ${field}`
+    }
+    compiledCount++
+    try {
+      const defs = schema?.['$defs']
+      return ajv.compile({ ...(defs === undefined ? {} : { $defs: defs }), ...sub })
+    } catch (err) {
+      return `schema id ${id} property ${field} does not compile: ${(err as Error).message}`
     }
   }
 
@@ -74,6 +97,18 @@ export function createValidatorCache(
     },
     run(id, value) {
       const validate = validators.get(id) ?? compile(id)
+      if (typeof validate === 'string')
+        return { ok: false, errors: [{ instancePath: '', message: validate }] }
+      if (validate(value)) return OK
+      return { ok: false, errors: toErrors(validate.errors) }
+    },
+    runField(id, field, value) {
+      const key = `${id}/${field}`
+      let validate = fieldValidators.get(key)
+      if (validate === undefined) {
+        validate = compileField(id, field)
+        fieldValidators.set(key, validate)
+      }
       if (typeof validate === 'string')
         return { ok: false, errors: [{ instancePath: '', message: validate }] }
       if (validate(value)) return OK

@@ -1,8 +1,6 @@
 // Public face of the Sparkplug B host application (STYLE.md rule 1). The host state machine is pure
 // (`createSparkplugHost`); `createSparkplugService` wires it to the broker (its own MQTT client), the
 // pipeline (UNS events, Kafka) and the write path.
-import type { UnsEvent } from '../uns-event.js'
-import type { MetricUpdate } from './host-types.js'
 
 export { createSparkplugHost, type SparkplugHost } from './session.js'
 export {
@@ -14,6 +12,7 @@ export {
 } from './service.js'
 export type { WriteResult, WriteSource } from './writes.js'
 export { duplexPair } from './host-client.js'
+export { toUnsEvent } from './to-uns-event.js'
 export type {
   Clock,
   CommandResult,
@@ -51,17 +50,3 @@ export { toQuality } from './properties.js'
 export { DATATYPE_NAMES, type DatatypeName } from './datatypes.js'
 export type { DataSetValue } from './dataset.js'
 export type { TemplateDefinition, TemplateMember } from './template.js'
-
-/** Turns a host metric update into the pipeline's event, once the mapping chose its UNS path. */
-export function toUnsEvent(update: MetricUpdate, path: string, origin: string): UnsEvent {
-  const event: UnsEvent = {
-    path,
-    value: update.value,
-    timestamp: update.timestamp,
-    quality: update.quality,
-    datatype: update.datatype,
-    source: update.source,
-    origin,
-  }
-  return update.historical ? { ...event, historical: true } : event
-}

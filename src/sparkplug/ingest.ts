@@ -8,6 +8,7 @@ import type { UnsEvent } from '../uns-event.js'
 import type { HostOutcome, MetricUpdate, PublishAction } from './host-types.js'
 import type { SparkplugHost } from './session.js'
 import { NAMESPACE } from './topic.js'
+import { toUnsEvent } from './to-uns-event.js'
 
 /** A publish as the pipeline sees it (the broker's MqttMessage, the bridge's InboundPublish). */
 export interface IngestMessage {
@@ -101,17 +102,7 @@ export function createSparkplugIngest(deps: IngestDeps, config: IngestConfig): S
     }
     const path = mapped.value.text
     if (u.cause === 'birth') byPath.set(path, id)
-    const event: UnsEvent = {
-      path,
-      value: u.value,
-      timestamp: u.timestamp,
-      quality: u.quality,
-      datatype: u.datatype,
-      source: u.source,
-      origin: config.instanceId,
-      ...(u.historical ? { historical: true } : {}),
-    }
-    return { event, id }
+    return { event: toUnsEvent(u, path, config.instanceId), id }
   }
 
   function applyUpdates(o: HostOutcome, qos: 0 | 1, receivedAt: number, acks: Promise<void>[]): void {

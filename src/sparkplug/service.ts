@@ -120,10 +120,17 @@ export function createSparkplugService(
       throw err
     }
   }
+  const owners = deps.mapping.mappings.map((m) => ({
+    prefix: m.path,
+    owner: `${m.group}/${m.edge}${m.device === undefined ? '' : `/${m.device}`}`,
+  }))
+  const sparkplugOwner = (path: string): string | undefined =>
+    owners.find((o) => path === o.prefix || path.startsWith(`${o.prefix}/`))?.owner
   const writer = createWriter({
     host,
     resolve: (path) => ingest.resolve(path),
     declaration,
+    sparkplugOwner,
     sendCommand: send,
     publishPlain: deps.publishInternal,
     hostConnected: () => client?.connected === true,

@@ -2,6 +2,7 @@
 // Sparkplug metric becomes an NCMD/DCMD to its edge node or device; only tags the namespace declares
 // `writable` may be written, and every write is audit-logged.
 import {
+  SpbCommandUnknownMetric,
   WriteNotWritable,
   WritePathUnknown,
   WriteTargetOffline,
@@ -36,6 +37,8 @@ export interface WriterDeps {
   /** The Sparkplug metric behind a UNS path (from births). */
   readonly resolve: (path: string) => MetricId | undefined
   readonly declaration: (path: string) => PathDeclaration
+  /** The Sparkplug node or device a namespace mapping puts at or above `path`, if any. */
+  readonly sparkplugOwner: (path: string) => string | undefined
   /** Publishes as the host application; rejects when its session is down. */
   readonly sendCommand: (m: { topic: string; payload: Uint8Array; qos: 0; retain: false }) => Promise<void>
   /** Plain MQTT write for paths no Sparkplug metric backs (the command topic is the path itself). */
@@ -99,10 +102,16 @@ export function createWriter(deps: WriterDeps): Writer {
     return { ok: true, via: 'sparkplug', topic: cmd.topic }
   }
 
+  /** A path under a Sparkplug mapping whose metric no birth has shown: never a plain MQTT write. */
+  function unbornProblem(path: string): UnsError | undefined {
+    const owner = deps.sparkplugOwner(path)
+    return owner === undefined ? undefined : new SpbCommandUnknownMetric([path, owner], { path, owner })
+  }
+
   async function toPlain(path: string, value: UnsValue): Promise<WriteResult> {
     const decl = deps.declaration(path)
     if (!decl.exists) return refuse(new WritePathUnknown([path], { path }))
-    const problem = writableProblem(path, decl)
+    const problem = writableProblem(path, decl) ?? unbornProblem(path)
     if (problem) return refuse(problem)
     const json = JSON.stringify({ value, timestamp: now() }, (_k, v: unknown) =>
       typeof v === 'bigint' ? v.toString() : v,
@@ -124,10 +133,13 @@ export function createWriter(deps: WriterDeps): Writer {
     async fromCommand(path, payload) {
       const id = deps.resolve(path)
       if (id === undefined) {
-        // Not Sparkplug-backed: published as before, unless the namespace declares it read-only.
+        // Not Sparkplug-backed: published as before, unless the namespace declares it read-only or
+        // it lies under a Sparkplug mapping (its edge node has not shown that metric in a birth).
         const decl = deps.declaration(path)
-        if (!decl.exists || !decl.declared || decl.writable) return 'publish'
-        audit(path, show(payload), 'kafka', refuse(writableProblem(path, decl) as UnsError))
+        const readOnly = decl.exists && decl.declared && !decl.writable
+        const problem = readOnly ? writableProblem(path, decl) : unbornProblem(path)
+        if (problem === undefined) return 'publish'
+        audit(path, show(payload), 'kafka', refuse(problem))
         return 'refused'
       }
       const parsed = parseUnsPayload(payload, now())

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { toDeadLetterRecord, toStateRecord, toTelemetryRecord } from '../../src/bridge/mqtt-to-kafka.js'
+import { toDeadLetterRecord, toRoutedRecord, toStateRecord } from '../../src/bridge/mqtt-to-kafka.js'
+import { createRouter } from '../../src/bridge/rules.js'
 import { toCommandPublish } from '../../src/bridge/kafka-to-mqtt.js'
 import type { ConsumedRecord } from '../../src/bridge/kafka-client.js'
 
@@ -13,8 +14,14 @@ const publish = {
 }
 
 describe('MQTT -> Kafka records', () => {
-  it('keys telemetry by the UNS path, keeps the bytes as published and carries the MQTT headers', () => {
-    const r = toTelemetryRecord(publish, 'uns.telemetry', 'bridge-1', { schema: 'uns.envelope@1' })
+  it('keeps the bytes as published and carries the MQTT, UNS and route headers (PRODUCT.md §4)', () => {
+    const r = toRoutedRecord(
+      publish,
+      { topic: 'uns.telemetry', key: publish.topic, headers: { site: 'berlin' } },
+      'bridge-1',
+      'telemetry',
+      { schema: 'uns.envelope@1' },
+    )
     assert.equal(r.topic, 'uns.telemetry')
     assert.equal(r.key, publish.topic)
     assert.equal(r.value, publish.payload)
@@ -24,6 +31,10 @@ describe('MQTT -> Kafka records', () => {
       'mqtt-retain': 'true',
       source: 'plc-7',
       origin: 'bridge-1',
+      'uns-path': publish.topic,
+      'uns-class': 'telemetry',
+      'content-type': 'application/json',
+      site: 'berlin',
       schema: 'uns.envelope@1',
     })
   })
@@ -79,9 +90,16 @@ describe('Kafka -> MQTT commands', () => {
     ...over,
   })
   const valid = (): undefined => undefined
+  const router = createRouter({
+    routes: [],
+    defaultRoutes: true,
+    inbound: [],
+    topics: { telemetry: 't', events: 'e', alarms: 'a', commands: 'uns.commands' },
+  })
+  const commands = router.inbound[0]!
 
   it('publishes at the key with QoS 1, not retained, unless headers say otherwise', () => {
-    const v = toCommandPublish(record({}), 'me', valid)
+    const v = toCommandPublish(record({}), commands, 'me', valid)
     assert.deepEqual(v, {
       kind: 'publish',
       publish: {
@@ -91,20 +109,25 @@ describe('Kafka -> MQTT commands', () => {
         retain: false,
       },
     })
-    const r = toCommandPublish(record({ headers: { 'mqtt-qos': '0', 'mqtt-retain': 'true' } }), 'me', valid)
+    const r = toCommandPublish(
+      record({ headers: { 'mqtt-qos': '0', 'mqtt-retain': 'true' } }),
+      commands,
+      'me',
+      valid,
+    )
     assert.equal(r.kind === 'publish' && r.publish.qos, 0)
     assert.equal(r.kind === 'publish' && r.publish.retain, true)
   })
 
   it('skips records this instance produced (loop prevention)', () => {
-    assert.deepEqual(toCommandPublish(record({ headers: { origin: 'me' } }), 'me', valid), {
+    assert.deepEqual(toCommandPublish(record({ headers: { origin: 'me' } }), commands, 'me', valid), {
       kind: 'skip-own-origin',
     })
   })
 
   it('refuses records without a key or with a key that is no topic name', () => {
-    assert.equal(toCommandPublish(record({ key: null }), 'me', valid).kind, 'invalid')
-    const bad = toCommandPublish(record({ key: 'a/+/b' }), 'me', (t) =>
+    assert.equal(toCommandPublish(record({ key: null }), commands, 'me', valid).kind, 'invalid')
+    const bad = toCommandPublish(record({ key: 'a/+/b' }), commands, 'me', (t: string) =>
       t.includes('+') ? 'wildcard' : undefined,
     )
     assert.deepEqual(bad, { kind: 'invalid', reason: 'wildcard' })

@@ -31,6 +31,8 @@ export async function readTopic(
   count: number,
   timeoutMs = 15000,
   brokers?: string,
+  /** Stop early once this holds (e.g. every distinct message seen despite duplicates). */
+  until?: (records: readonly ReadRecord[]) => boolean,
 ): Promise<ReadRecord[]> {
   const consumer = kafka(brokers).consumer({ groupId: uniqueName('test-reader') })
   const records: ReadRecord[] = []
@@ -47,7 +49,7 @@ export async function readTopic(
           partition,
           offset: message.offset,
         })
-        if (records.length >= count) {
+        if (until ? until(records) : records.length >= count) {
           clearTimeout(timer)
           resolve()
         }
@@ -69,9 +71,41 @@ export async function produce(
   await producer.disconnect()
 }
 
-export async function createTopic(topic: string): Promise<void> {
+export async function createTopic(topic: string, numPartitions = 1): Promise<void> {
   const admin = kafka().admin()
   await admin.connect()
-  await admin.createTopics({ topics: [{ topic }], waitForLeaders: true })
+  await admin.createTopics({ topics: [{ topic, numPartitions }], waitForLeaders: true })
   await admin.disconnect()
+}
+
+/** Partition count and config of a topic, as Kafka reports them. */
+export async function describeTopic(
+  topic: string,
+): Promise<{ partitions: number; cleanupPolicy: string | undefined }> {
+  const admin = kafka().admin()
+  await admin.connect()
+  try {
+    const meta = await admin.fetchTopicMetadata({ topics: [topic] })
+    const configs = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [{ type: 2, name: topic, configNames: ['cleanup.policy'] }],
+    })
+    return {
+      partitions: meta.topics[0]?.partitions.length ?? 0,
+      cleanupPolicy: configs.resources[0]?.configEntries.find((c) => c.configName === 'cleanup.policy')
+        ?.configValue,
+    }
+  } finally {
+    await admin.disconnect()
+  }
+}
+
+export async function topicExists(topic: string): Promise<boolean> {
+  const admin = kafka().admin()
+  await admin.connect()
+  try {
+    return (await admin.listTopics()).includes(topic)
+  } finally {
+    await admin.disconnect()
+  }
 }

@@ -1,5 +1,8 @@
 // Starts a real uns-bridge in this process on free ports, configured the way an operator would:
 // through the config loader and UNS_* settings.
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import mqtt, { type MqttClient } from 'mqtt'
 import { loadConfig, type Config } from '../../src/config/index.js'
@@ -17,8 +20,15 @@ export interface TestService {
   close(): Promise<void>
 }
 
-export async function startService(env: Record<string, string> = {}): Promise<TestService> {
+/** `yaml`: settings only a config file can carry (bridge rules), written to a temporary file. */
+export async function startService(env: Record<string, string> = {}, yaml?: string): Promise<TestService> {
+  let file: string | undefined
+  if (yaml !== undefined) {
+    file = join(mkdtempSync(join(tmpdir(), 'uns-test-')), 'config.yaml')
+    writeFileSync(file, yaml)
+  }
   const config = loadConfig({
+    ...(file === undefined ? {} : { file }),
     env: { UNS_MQTT_PORT: '0', UNS_HTTP_PORT: '0', UNS_HOST: '127.0.0.1', UNS_LOG_LEVEL: 'info', ...env },
   })
   const logs: Record<string, unknown>[] = []

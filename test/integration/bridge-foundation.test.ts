@@ -22,7 +22,7 @@ describe('MQTT <-> Kafka through the foundation bridge', () => {
       UNS_KAFKA_CONSUMER_GROUP: uniqueName('group'),
       UNS_INSTANCE_ID: 'itest-a',
     })
-    await eventually(() => (svc.service.health().kafka.consumer === 'running' ? true : undefined), 30000)
+    await eventually(() => (svc.service.health().ready ? true : undefined), 30000)
   })
   after(() => svc.close())
 
@@ -63,6 +63,8 @@ describe('MQTT <-> Kafka through the foundation bridge', () => {
         'mqtt-retain': String(m.retain),
         source: 'plc-7',
         origin: 'itest-a',
+        'uns-path': m.topic,
+        'content-type': 'application/json',
       })
     }
     assert.equal(records.filter((r) => r.key?.startsWith('spBv1.0')).length, 0)
@@ -71,7 +73,7 @@ describe('MQTT <-> Kafka through the foundation bridge', () => {
   it('sends invalid JSON to the dead-letter topic with the reason, and keeps it out of telemetry', async () => {
     const client = await svc.connect('bad-plc')
     await client.publishAsync('acme/berlin/line-9/broken', '{not json', { qos: 1 })
-    const [dead] = await readTopic(dlq, 1)
+    const dead = (await readTopic(dlq, 2)).find((r) => r.key === 'acme/berlin/line-9/broken')
     assert.ok(dead)
     assert.equal(dead.key, 'acme/berlin/line-9/broken')
     assert.equal(dead.value?.toString(), '{not json')

@@ -106,6 +106,23 @@ describe('Sparkplug <-> Kafka', () => {
     )
   })
 
+  it('sends transient values to the current state only, not to the telemetry history', async () => {
+    const transient = P.Payload.encode({
+      timestamp: T0 + 60,
+      seq: 3,
+      metrics: [{ alias: 11, timestamp: T0 + 60, intValue: 4242, isTransient: true }],
+    }).finish()
+    await send(edge, 'spBv1.0/G1/DDATA/E1/D1', transient)
+    const state = await eventually(async () => {
+      const r = await readTopic(topics.state, 8, 3000)
+      return r.find((x) => x.key === `${PRESS}/count` && x.value?.toString().includes('4242')) ? r : undefined
+    })
+    assert.ok(state)
+    assert.equal(svc.service.tree.node(`${PRESS}/count`).value?.value, 4242)
+    const telemetry = await readTopic(topics.telemetry, 9, 2000)
+    assert.equal(telemetry.filter((r) => r.value?.toString().includes('4242')).length, 0)
+  })
+
   it('sends malformed Sparkplug payloads and topics to the dead-letter topic with the reason', async () => {
     await send(edge, 'spBv1.0/G1/DDATA/E1/D1', Buffer.from('not protobuf \xff\xff'))
     await send(edge, 'spBv1.0/G1/BOGUS/E1', Buffer.from([1, 2, 3]))
@@ -131,20 +148,27 @@ describe('Sparkplug <-> Kafka', () => {
 
   it('refuses a uns.commands record for a tag the namespace declares read-only, and still publishes others', async () => {
     const plain = await svc.connect()
-    const seen = await record(plain, 'plant/site/area/line/press/#')
+    const seen = await record(plain, 'plant/site/area/line/#')
     const other = await record(plain, 'plant/site/area/line/ack')
     const before = dcmds.length
     await produce(topics.commands, [
       { key: `${PRESS}/speed`, value: '{"value": 5}' },
+      // Declared, not writable, and no Sparkplug metric behind it: refused as well.
+      { key: 'plant/site/area/line/mes/shift', value: '"night"' },
       { key: 'plant/site/area/line/ack', value: '"ok"' },
     ])
     await eventually(() => other[0], 15000)
     await sleep(300)
     assert.equal(dcmds.length, before, 'no DCMD for a read-only tag')
     assert.equal(seen.filter((m) => m.topic === `${PRESS}/speed` && !m.retain).length, 0)
+    assert.equal(seen.filter((m) => m.topic.endsWith('/mes/shift')).length, 0)
     const refused = svc.logs.find((l) => l.audit === 'write' && l.path === `${PRESS}/speed`)
     assert.equal(refused?.result, 'UNS_ERR_WRITE_NOT_WRITABLE')
     const m = await svc.service.metrics.bridgeRecords.get()
-    assert.equal(m.values.find((v) => v.labels.result === 'refused')?.value, 1)
+    assert.equal(m.values.find((v) => v.labels.result === 'refused')?.value, 2)
+    assert.equal(
+      svc.logs.find((l) => l.audit === 'write' && l.path === 'plant/site/area/line/mes/shift')?.result,
+      'UNS_ERR_WRITE_NOT_WRITABLE',
+    )
   })
 })

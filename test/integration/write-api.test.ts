@@ -114,6 +114,42 @@ describe('writes and Sparkplug node routes', () => {
     assert.equal(noBody.statusCode, 400)
   })
 
+  it('publishes a write of a writable tag no Sparkplug metric backs as a JSON envelope on its MQTT topic', async () => {
+    const mes = await svc.connect()
+    const got = await record(mes, 'plant/site/area/line/mes/orderId')
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/v1/nodes/plant/site/area/line/mes/orderId/write',
+      payload: { value: 'PO-4711' },
+    })
+    assert.equal(res.statusCode, 202)
+    assert.equal(res.json<{ via: string }>().via, 'mqtt')
+    const m = await eventually(() => got[0])
+    assert.equal(m.retain, false)
+    assert.equal((JSON.parse(m.payload.toString()) as { value: string }).value, 'PO-4711')
+    const denied = await app.inject({
+      method: 'POST',
+      url: '/api/v1/nodes/plant/site/area/line/mes/shift/write',
+      payload: { value: 'night' },
+    })
+    assert.equal(denied.statusCode, 403)
+    assert.equal(denied.json<{ code: string }>().code, 'UNS_ERR_WRITE_NOT_WRITABLE')
+  })
+
+  it('refuses a writable tag under a Sparkplug mapping that no birth has shown, instead of publishing it on MQTT', async () => {
+    const watcher = await svc.connect()
+    const got = await record(watcher, `${PRESS}/mode`)
+    const res = await app.inject({
+      method: 'POST',
+      url: `/api/v1/nodes/${PRESS}/mode/write`,
+      payload: { value: 'auto' },
+    })
+    assert.equal(res.statusCode, 404)
+    assert.equal(res.json<{ code: string }>().code, 'UNS_ERR_SPB_COMMAND_UNKNOWN_METRIC')
+    await sleep(200)
+    assert.equal(got.length, 0)
+  })
+
   it('answers 409 while the owning device is offline', async () => {
     await send(edge, 'spBv1.0/G1/DDEATH/E1/D1', P.Payload.encode({ timestamp: Date.now(), seq: 2 }).finish())
     await eventually(() =>

@@ -11,6 +11,14 @@ export interface HealthReport {
     readonly bufferedRecords?: number
     readonly lastError?: string
   }
+  /** Schema registry: `persistent` once restored from the registry topic; `memory` without Kafka. */
+  readonly registry?: {
+    readonly state: string
+    readonly ready: boolean
+    readonly topic?: string
+    readonly attempts?: number
+    readonly lastError?: string
+  }
 }
 
 const readySchema = {
@@ -29,6 +37,16 @@ const readySchema = {
         consumer: { type: 'string' },
         restored: { type: 'boolean' },
         bufferedRecords: { type: 'integer' },
+        lastError: { type: 'string' },
+      },
+    },
+    registry: {
+      type: 'object',
+      properties: {
+        state: { type: 'string', enum: ['memory', 'restoring', 'persistent', 'closed'] },
+        ready: { type: 'boolean' },
+        topic: { type: 'string' },
+        attempts: { type: 'integer' },
         lastError: { type: 'string' },
       },
     },
@@ -51,7 +69,8 @@ export const healthRoutes: FastifyPluginAsync<{ health: () => HealthReport }> = 
     '/health/ready',
     {
       schema: {
-        summary: 'Readiness: MQTT listening and Kafka connected (or disabled); 503 otherwise',
+        summary:
+          'Readiness: MQTT listening, Kafka connected (or disabled) and the schema registry restored; 503 otherwise',
         tags: ['health'],
         response: { 200: readySchema, 503: readySchema },
       },

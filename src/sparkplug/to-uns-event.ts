@@ -1,0 +1,18 @@
+// A host metric update as the pipeline's event, once the mapping chose its UNS path.
+import type { UnsEvent } from '../uns-event.js'
+import type { MetricUpdate } from './host-types.js'
+
+/** Turns a host metric update into the pipeline's event; `origin` is this instance's id. */
+export function toUnsEvent(update: MetricUpdate, path: string, origin: string): UnsEvent {
+  const event: UnsEvent = {
+    path,
+    value: update.value,
+    timestamp: update.timestamp,
+    quality: update.quality,
+    datatype: update.datatype,
+    source: update.source,
+    origin,
+  }
+  if (update.historical) return { ...event, historical: true }
+  return update.transient ? { ...event, transient: true } : event
+}
