@@ -39,6 +39,7 @@ const S = Number(args['sparkplug-clients'])
 const J = Number(args['json-clients'])
 const WINDOW = Number(args.window)
 const MAX_BATCH_RECORDS = 1000 // kafka.maxBatchRecords default: the ceiling batches like the service
+const TOPIC_PARTITIONS = 3 // kafka.topicPartitions default: the ceiling's topics are like the service's
 // Not a ceiling of the service as built: what kafkajs gives with bigger batches and parallel requests.
 const TUNED_BATCH_RECORDS = 5000
 const TUNED_IN_FLIGHT = 4
@@ -93,6 +94,7 @@ async function kafkaCeiling(brokers: string[], tuned = false, roundsPerS?: numbe
     metricsPerMessage: METRICS,
     maxBatchRecords: tuned ? TUNED_BATCH_RECORDS : MAX_BATCH_RECORDS,
     inFlight: tuned ? TUNED_IN_FLIGHT : 1,
+    topicPartitions: TOPIC_PARTITIONS,
     warmupS: WARMUP_S,
     durationS: DURATION_S,
   }
@@ -188,6 +190,7 @@ async function endToEnd(
   say(
     `${kind}: sent ${r.sparkplugSent} DDATA + ${r.jsonSent} JSON (births ${r.births}, drained ${r.drained}); ` +
       `seen ${t.sparkplugUnique} + ${t.jsonUnique}${complete ? '' : ' (INCOMPLETE after 30 s)'}; ` +
+      `out of order: ${t.sparkplugOutOfOrder} per Sparkplug topic, ${checker.jsonKeyOrder.outOfOrder} per JSON path, ${t.jsonOutOfOrderPerClient} across one JSON client's paths; ` +
       `telemetry records ${c.telemetrySparkplug} Sparkplug metrics + ${c.telemetryJson} JSON, state ${c.stateSparkplug} + ${c.stateJson}, corrupt ${c.corrupt}`,
   )
   return {
@@ -308,7 +311,8 @@ const ok = (pass: boolean): string => (pass ? 'met' : '**missed**')
 const body = [
   `\`npm run bench\` (this run: ${fmt((Date.now() - started) / 1000)} s). Load: ${S} Sparkplug B edge nodes (1 device, ${METRICS} metrics in every DDATA, the simulator's edge code) and ${J} plain-JSON clients, QoS 1,`,
   `${WINDOW} publishes in flight per client for the maxima; ${DURATION_S} s measured after ${WARMUP_S} s warm-up per scenario. Latency: publish time embedded in the payload to the consumer`,
-  'reading it from Kafka (Sparkplug: the raw `uns.sparkplug` record; JSON: `uns.telemetry`). Loss, duplicates and order are checked per key on every message.',
+  'reading it from Kafka (Sparkplug: the raw `uns.sparkplug` record; JSON: `uns.telemetry`). Loss, duplicates and order (per key: Sparkplug topic, UNS path) are checked on every message.',
+  `Topics have ${TOPIC_PARTITIONS} partitions (the service's default), the ceiling's too.`,
   'RSS and CPU are those of the process under test (the producer, aedes, or uns-bridge), read from /proc.',
   '',
   ...machine(loadAtStart),

@@ -24,6 +24,8 @@ export interface KeyCheck {
 export interface Checker {
   readonly sparkplug: Map<string, KeyCheck>
   readonly json: Map<string, KeyCheck>
+  /** Per UNS path of the JSON clients: records whose number is below the last one seen on that key. */
+  readonly jsonKeyOrder: { outOfOrder: number }
   /** Metric records (telemetry, state) under the Sparkplug group and JSON prefixes. */
   readonly counts: {
     telemetrySparkplug: number
@@ -37,7 +39,16 @@ export interface Checker {
   measureWindow(from: number, to: number): void
   /** Waits until every DDATA and JSON message sent is seen, or the timeout; returns whether complete. */
   waitFor(sparkplugSent: number, jsonSent: number, timeoutMs: number): Promise<boolean>
-  totals(): { sparkplugUnique: number; jsonUnique: number; duplicates: number; outOfOrder: number }
+  totals(): {
+    sparkplugUnique: number
+    jsonUnique: number
+    duplicates: number
+    /** Per key: Sparkplug topic, UNS path. */
+    outOfOrder: number
+    sparkplugOutOfOrder: number
+    /** Across the keys of one JSON client (not promised; shows reordering between paths). */
+    jsonOutOfOrderPerClient: number
+  }
   close(): Promise<void>
 }
 
@@ -66,6 +77,8 @@ export async function startChecker(
   })
   const sparkplug = new Map<string, KeyCheck>()
   const json = new Map<string, KeyCheck>()
+  const jsonLast = new Map<string, number>()
+  const jsonKeyOrder = { outOfOrder: 0 }
   const counts = { telemetrySparkplug: 0, telemetryJson: 0, stateSparkplug: 0, stateJson: 0, corrupt: 0 }
   const latencyUs = createHistogram()
   let from = Infinity
@@ -113,8 +126,11 @@ export async function startChecker(
             counts.telemetryJson++
             try {
               const env = JSON.parse(m.value?.toString() ?? '') as { value: number; timestamp: number }
-              // The client is the key without its tag level: per client the numbers are one sequence.
+              // The client is the key without its tag level: per client the numbers are one sequence
+              // (loss, duplicates); order is promised per key (UNS path), so it is checked per key.
               check(json, key.slice(0, key.lastIndexOf('/')), env.value)
+              if (env.value < (jsonLast.get(key) ?? -1)) jsonKeyOrder.outOfOrder++
+              jsonLast.set(key, Math.max(env.value, jsonLast.get(key) ?? -1))
               record(env.timestamp, now)
             } catch {
               counts.corrupt++
@@ -132,11 +148,14 @@ export async function startChecker(
     sparkplugUnique: sum(sparkplug, (k) => k.unique),
     jsonUnique: sum(json, (k) => k.unique),
     duplicates: sum(sparkplug, (k) => k.duplicates) + sum(json, (k) => k.duplicates),
-    outOfOrder: sum(sparkplug, (k) => k.outOfOrder) + sum(json, (k) => k.outOfOrder),
+    outOfOrder: sum(sparkplug, (k) => k.outOfOrder) + jsonKeyOrder.outOfOrder,
+    sparkplugOutOfOrder: sum(sparkplug, (k) => k.outOfOrder),
+    jsonOutOfOrderPerClient: sum(json, (k) => k.outOfOrder),
   })
   return {
     sparkplug,
     json,
+    jsonKeyOrder,
     counts,
     latencyUs,
     measureWindow(f, t) {

@@ -18,6 +18,8 @@ export interface CeilingPlan {
   readonly inFlight: number
   readonly warmupS: number
   readonly durationS: number
+  /** Partitions of the topics, as the service creates them (kafka.topicPartitions). */
+  readonly topicPartitions: number
   /** Paced: rounds (one DDATA per Sparkplug client, one publish per JSON client) per second. */
   readonly roundsPerS?: number
 }
@@ -96,6 +98,21 @@ function round(): Rec[] {
 }
 
 const kafka = new Kafka({ clientId: 'bench-ceiling', brokers: plan.brokers, logLevel: logLevel.NOTHING })
+const admin = kafka.admin()
+await admin.connect()
+await admin.createTopics({
+  waitForLeaders: true,
+  topics: [
+    { topic: topics.telemetry, numPartitions: plan.topicPartitions },
+    { topic: topics.sparkplug, numPartitions: plan.topicPartitions },
+    {
+      topic: topics.state,
+      numPartitions: plan.topicPartitions,
+      configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+    },
+  ],
+})
+await admin.disconnect()
 const producer = kafka.producer({ allowAutoTopicCreation: true, maxInFlightRequests: plan.inFlight })
 await producer.connect()
 const perRound = plan.sparkplugClients * (1 + 2 * plan.metricsPerMessage) + plan.jsonClients * 2
