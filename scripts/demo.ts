@@ -1,10 +1,11 @@
-// `npm run demo`: local Kafka + uns-bridge (demo profile, demo namespace) + a simulated factory.
+// `npm run demo`: local Kafka + uns-bridge (demo profile, demo namespace) + a simulated factory
+// (two Sparkplug B PLCs the namespace maps onto ACME paths, and JSON publishers for the other tags).
 // Ctrl-C stops all three.
 import { spawn } from 'node:child_process'
 import { createConnection } from 'node:net'
 import { loadNamespace } from '../src/namespace/index.js'
 import { freePort, kafkaToolCommand, startKafka } from './local-kafka.js'
-import { startJsonFactory } from './simulator/json-factory.js'
+import { startSimulator } from './simulator/index.js'
 
 const say = (line: string): void => console.log(`[demo] ${line}`)
 const portFree = (port: number): Promise<boolean> =>
@@ -40,8 +41,22 @@ if (!(await ready())) {
   process.exit(1)
 }
 
-const factory = await startJsonFactory(await loadNamespace('namespace'), 'mqtt://127.0.0.1:1883')
-say(`simulated factory publishing ${factory.tags} tags`)
+const factory = await startSimulator({
+  url: 'mqtt://127.0.0.1:1883',
+  layout: 'acme',
+  edges: 2,
+  devices: 1,
+  metrics: 10,
+  rate: 1,
+  qos: 1,
+  group: 'sim',
+  namespace: await loadNamespace('namespace'),
+  log: (line) => say(`simulator: ${line}`),
+})
+const spDevices = factory.edges.map(
+  (e) => `${e.spec.group}/${e.spec.edge} (${e.spec.devices.map((d) => d.name).join(', ')})`,
+)
+say(`simulated factory: Sparkplug B edge nodes ${spDevices.join(', ')}; ${factory.json?.tags ?? 0} JSON tags`)
 say('')
 say('uns-bridge is running:')
 say('  MQTT            mqtt://127.0.0.1:1883   (WebSocket: ws://127.0.0.1:8080/mqtt)')

@@ -16,14 +16,135 @@ export interface Metrics {
   readonly kafkaProduceSeconds: Histogram<'direction'>
   readonly sparkplugProblems: Counter<'code'>
   readonly writes: Counter<'source' | 'result'>
+  /** MQTT connections accepted since start (uns_mqtt_clients is the current number). */
+  readonly mqttConnections: Counter
+  /** How long a QoS 1 PUBACK was held for Kafka's acknowledgement (decision 0001), seconds. */
+  readonly pubackDelay: Histogram
+  /** Events passing each stage: mqtt_in, sparkplug_metric, registry_checked, tree_applied. */
+  readonly stageEvents: Counter<'stage'>
+  /** Sparkplug B messages by type (NBIRTH, DBIRTH, NDATA, DDATA, NDEATH, DDEATH, STATE, ...). */
+  readonly sparkplugMessages: Counter<'type'>
+  /** Values refused by a bound schema, by subject. */
+  readonly validationFailures: Counter<'subject'>
+  /** Duration of one produce request (one batch, acks=all), seconds; uns_kafka_produce_seconds is per record. */
+  readonly kafkaRequestDuration: Histogram
+  /** Records per produce request. */
+  readonly kafkaBatchRecords: Histogram
+  /** Produce requests that failed, by whether kafkajs called the error retriable. */
+  readonly kafkaProduceErrors: Counter<'retriable'>
+  readonly bridgeBufferBytes: Gauge
+  /** Open SSE streams (GET /api/v1/stream). */
+  readonly sseClients: Gauge
+  /** Read at scrape time from the bound tree source. */
+  readonly treeSize: Gauge<'kind'>
+  /** Read at scrape time from the bound Sparkplug source. */
+  readonly sparkplugOnline: Gauge<'kind'>
+  /**
+   * Gives the gauges read at scrape time their sources (tree size, Sparkplug nodes online); the
+   * service calls it once after creating the stages. Unbound sources report nothing.
+   */
+  bindSources(sources: MetricSources): void
+}
+
+/** Read at each scrape, so nothing on the hot path updates them. */
+export interface MetricSources {
+  readonly tree?: () => { readonly nodes: number; readonly values: number }
+  readonly sparkplugNodes?: () => readonly {
+    readonly online: boolean
+    readonly devices: readonly { readonly online: boolean }[]
+  }[]
 }
 
 export function createMetrics(): Metrics {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
   const registers = [registry]
+  let sources: MetricSources = {}
   return {
     registry,
+    bindSources(next) {
+      sources = { ...sources, ...next }
+    },
+    mqttConnections: new Counter({
+      name: 'uns_mqtt_connections_total',
+      help: 'MQTT connections accepted since start',
+      registers,
+    }),
+    pubackDelay: new Histogram({
+      name: 'uns_mqtt_puback_delay_seconds',
+      help: 'How long a QoS 1 PUBACK waited for the Kafka acknowledgement of its records',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    stageEvents: new Counter({
+      name: 'uns_stage_events_total',
+      help: 'Events through each pipeline stage: mqtt_in, sparkplug_metric, registry_checked, tree_applied',
+      labelNames: ['stage'],
+      registers,
+    }),
+    sparkplugMessages: new Counter({
+      name: 'uns_sparkplug_messages_total',
+      help: 'Sparkplug B messages received, by message type',
+      labelNames: ['type'],
+      registers,
+    }),
+    validationFailures: new Counter({
+      name: 'uns_registry_validation_failures_total',
+      help: 'Values refused by their bound schema (sent to the dead-letter topic), by subject',
+      labelNames: ['subject'],
+      registers,
+    }),
+    kafkaRequestDuration: new Histogram({
+      name: 'uns_kafka_request_seconds',
+      help: 'Duration of one Kafka produce request (one batch, acks=all)',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    kafkaBatchRecords: new Histogram({
+      name: 'uns_kafka_batch_records',
+      help: 'Records in one Kafka produce request',
+      buckets: [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000],
+      registers,
+    }),
+    kafkaProduceErrors: new Counter({
+      name: 'uns_kafka_produce_errors_total',
+      help: 'Kafka produce requests that failed, by retriable (true/false)',
+      labelNames: ['retriable'],
+      registers,
+    }),
+    bridgeBufferBytes: new Gauge({
+      name: 'uns_bridge_buffer_bytes',
+      help: 'Bytes of the records waiting for Kafka',
+      registers,
+    }),
+    sseClients: new Gauge({ name: 'uns_sse_clients', help: 'Open SSE streams', registers }),
+    treeSize: new Gauge({
+      name: 'uns_tree_nodes',
+      help: 'Nodes of the namespace tree (kind=nodes) and nodes holding a value (kind=values)',
+      labelNames: ['kind'],
+      registers,
+      collect() {
+        const t = sources.tree?.()
+        if (!t) return
+        this.set({ kind: 'nodes' }, t.nodes)
+        this.set({ kind: 'values' }, t.values)
+      },
+    }),
+    sparkplugOnline: new Gauge({
+      name: 'uns_sparkplug_online',
+      help: 'Sparkplug edge nodes (kind=edge) and devices (kind=device) currently online',
+      labelNames: ['kind'],
+      registers,
+      collect() {
+        const nodes = sources.sparkplugNodes?.()
+        if (!nodes) return
+        this.set({ kind: 'edge' }, nodes.filter((n) => n.online).length)
+        this.set(
+          { kind: 'device' },
+          nodes.reduce((k, n) => k + n.devices.filter((d) => d.online).length, 0),
+        )
+      },
+    }),
     mqttPublishes: new Counter({
       name: 'uns_mqtt_publishes_total',
       help: 'MQTT PUBLISH packets received from clients',
