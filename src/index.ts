@@ -134,6 +134,12 @@ export async function createService(deps: { logger: Logger }, config: Config): P
       schemaRegistry: registry,
       sparkplug,
     })
+    const api = app
+    metrics.bindSources({
+      tree: () => tree.stats(),
+      sparkplugNodes: () => sparkplug.nodes(),
+      sseClients: () => api.streamClients(),
+    })
     httpPort = await listenHttp(app, config.host, config.http.port)
     await sparkplug.start()
   } catch (err) {

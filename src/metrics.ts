@@ -49,6 +49,7 @@ export interface Metrics {
 /** Read at each scrape, so nothing on the hot path updates them. */
 export interface MetricSources {
   readonly tree?: () => { readonly nodes: number; readonly values: number }
+  readonly sseClients?: () => number
   readonly sparkplugNodes?: () => readonly {
     readonly online: boolean
     readonly devices: readonly { readonly online: boolean }[]
@@ -117,7 +118,15 @@ export function createMetrics(): Metrics {
       help: 'Bytes of the records waiting for Kafka',
       registers,
     }),
-    sseClients: new Gauge({ name: 'uns_sse_clients', help: 'Open SSE streams', registers }),
+    sseClients: new Gauge({
+      name: 'uns_sse_clients',
+      help: 'Open SSE streams',
+      registers,
+      collect() {
+        const n = sources.sseClients?.()
+        if (n !== undefined) this.set(n)
+      },
+    }),
     treeSize: new Gauge({
       name: 'uns_tree_nodes',
       help: 'Nodes of the namespace tree (kind=nodes) and nodes holding a value (kind=values)',

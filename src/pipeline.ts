@@ -79,7 +79,9 @@ export function createPipeline(deps: PipelineDeps, config: { instanceId: string 
     let headers: Record<string, string> | undefined = extraHeaders ? { ...extraHeaders } : undefined
     if (event.tombstone !== true) {
       const verdict = registry.check(event)
+      metrics.stageEvents.inc({ stage: 'registry_checked' })
       if (verdict.verdict === 'reject') {
+        metrics.validationFailures.inc({ subject: verdict.subject ?? 'unknown' })
         const pending = refuse(
           message,
           {
@@ -103,6 +105,7 @@ export function createPipeline(deps: PipelineDeps, config: { instanceId: string 
       }
     }
     const applied = tree.apply(event)
+    if (applied.ok) metrics.stageEvents.inc({ stage: 'tree_applied' })
     if (!applied.ok) {
       const pending = refuse(message, { code: applied.error.code, reason: applied.error.message }, receivedAt)
       return { accepted: false, pending }
@@ -135,6 +138,7 @@ export function createPipeline(deps: PipelineDeps, config: { instanceId: string 
 
   return {
     onPublish(message) {
+      metrics.stageEvents.inc({ stage: 'mqtt_in' })
       if (message.topic.startsWith(SPARKPLUG_PREFIX)) return deps.sparkplug?.onPublish(message, now())
       // Broker internals ($SYS, $sparkplug) are not UNS data.
       return message.topic.startsWith('$') ? undefined : ingest(message)

@@ -113,6 +113,7 @@ export function createBridge(deps: BridgeDeps, config: BridgeConfig): Bridge {
     {
       client,
       logger,
+      metrics,
       onStateChange: (state) => {
         metrics.kafkaConnected.set(state === 'connected' ? 1 : 0)
         if (state === 'connected') void startConsumer()
@@ -251,7 +252,9 @@ export function createBridge(deps: BridgeDeps, config: BridgeConfig): Bridge {
         ),
       )
     }
-    metrics.bridgeBufferRecords.set(producer.stats().bufferedRecords)
+    const stats = producer.stats()
+    metrics.bridgeBufferRecords.set(stats.bufferedRecords)
+    metrics.bridgeBufferBytes.set(stats.bufferedBytes)
     const all = (acks.length === 1 ? (acks[0] as Promise<void>) : Promise.all(acks)).then(
       () => void stopTimer(),
     )

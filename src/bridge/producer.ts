@@ -4,6 +4,7 @@
 // PUBACK is built on that promise (see docs/decisions/0001-puback-after-kafka-ack.md).
 import { BridgeClosed } from '../errors.js'
 import type { Logger } from '../logger.js'
+import type { Metrics } from '../metrics.js'
 import type { KafkaClient, KafkaRecord } from './kafka-client.js'
 
 export type LinkState = 'connecting' | 'connected' | 'disconnected' | 'closed'
@@ -44,7 +45,12 @@ const sizeOf = (r: KafkaRecord): number =>
   Object.entries(r.headers).reduce((n, [k, v]) => n + k.length + v.length, 0)
 
 export function createBufferedProducer(
-  deps: { client: KafkaClient; logger: Logger; onStateChange?: (state: LinkState) => void },
+  deps: {
+    client: KafkaClient
+    logger: Logger
+    onStateChange?: (state: LinkState) => void
+    metrics?: Pick<Metrics, 'kafkaRequestDuration' | 'kafkaBatchRecords' | 'kafkaProduceErrors'>
+  },
   config: BufferedProducerConfig,
 ): BufferedProducer {
   const { client, logger } = deps
@@ -110,8 +116,11 @@ export function createBufferedProducer(
     if (inFlight || state !== 'connected' || queue.length === 0) return
     inFlight = true
     const batch = queue.slice(0, config.maxBatchRecords)
+    const startedAt = performance.now()
     try {
       await client.send(batch.map((e) => e.record))
+      deps.metrics?.kafkaRequestDuration.observe((performance.now() - startedAt) / 1000)
+      deps.metrics?.kafkaBatchRecords.observe(batch.length)
       queue.splice(0, batch.length)
       for (const e of batch) {
         bytes -= e.bytes
@@ -121,6 +130,9 @@ export function createBufferedProducer(
       admitWaiting()
     } catch (err) {
       lastError = (err as Error).message
+      deps.metrics?.kafkaProduceErrors.inc({
+        retriable: String((err as { retriable?: boolean }).retriable === true),
+      })
       if (isPoison(err)) {
         // Kafka refused these records for good (too large, not authorised): retrying would block
         // every record behind them, so they fail and the buffer moves on.

@@ -6,6 +6,7 @@ import type { Metrics } from '../metrics.js'
 export function observeBroker(aedes: Aedes, logger: Logger, metrics: Metrics): void {
   aedes.on('client', (client) => {
     metrics.mqttClients.inc()
+    metrics.mqttConnections.inc()
     logger.debug({ clientId: client.id }, 'MQTT client connected')
   })
   aedes.on('clientDisconnect', (client) => {

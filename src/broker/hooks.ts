@@ -47,6 +47,7 @@ export function authorizePublishHook(
       )
     }
     metrics.mqttPublishes.inc({ qos: packet.qos })
+    const startedAt = packet.qos > 0 ? performance.now() : 0
     const pending = onPublish({
       topic: packet.topic,
       payload,
@@ -56,7 +57,10 @@ export function authorizePublishHook(
     })
     if (pending === undefined) return done(null)
     pending.then(
-      () => done(null),
+      () => {
+        if (startedAt > 0) metrics.pubackDelay.observe((performance.now() - startedAt) / 1000)
+        done(null)
+      },
       (err: Error) => done(err),
     )
   }

@@ -46,6 +46,8 @@ export interface IngestDeps {
     rejection: { code: string; reason: string },
     receivedAt: number,
   ) => Promise<void> | undefined
+  /** Counts Sparkplug messages by type and decoded metric updates (metrics). */
+  readonly countMessage: (type: string, metricUpdates: number) => void
   /** Raw bytes to the `uns.sparkplug` topic; undefined without Kafka. */
   readonly raw: (message: IngestMessage, receivedAt: number) => Promise<void> | undefined
   /** Internal broker publish: delivered to subscribers, never re-ingested. */
@@ -106,6 +108,7 @@ export function createSparkplugIngest(deps: IngestDeps, config: IngestConfig): S
   }
 
   function applyUpdates(o: HostOutcome, qos: 0 | 1, receivedAt: number, acks: Promise<void>[]): void {
+    deps.countMessage(o.topic.split('/')[2] ?? 'unknown', o.updates.length)
     for (const u of o.updates) {
       const mapped = toEvent(u, receivedAt)
       if (mapped === undefined) continue

@@ -107,6 +107,10 @@ export function createSparkplugService(
       publishInternal: deps.publishInternal,
       sendAction: (a: PublishAction) => send(a),
       countProblem: (code) => deps.metrics.sparkplugProblems.inc({ code }),
+      countMessage: (type, updates) => {
+        deps.metrics.sparkplugMessages.inc({ type })
+        if (updates > 0) deps.metrics.stageEvents.inc({ stage: 'sparkplug_metric' }, updates)
+      },
       logger,
     },
     { instanceId: config.instanceId, hostClientId: hostClientId(config.hostId) },

@@ -133,6 +133,26 @@ describe('MQTT <-> Kafka through the foundation bridge', () => {
     assert.match(metrics, /uns_bridge_records_total\{direction="kafka_to_mqtt",result="invalid"\} 1/)
   })
 
+  it('exposes the series that matter on /metrics, moving with the traffic', async () => {
+    const client = await svc.connect('metrics-plc')
+    await client.publishAsync('acme/berlin/line-5/temp', '20', { qos: 1 })
+    const sse = await fetch(`${svc.httpUrl}/api/v1/stream?filter=acme/%23`)
+    const text = await (await fetch(`${svc.httpUrl}/metrics`)).text()
+    const value = (series: string): number => {
+      const line = text.split('\n').find((l) => l.startsWith(series))
+      return line === undefined ? Number.NaN : Number(line.slice(line.lastIndexOf(' ') + 1))
+    }
+    assert.ok(value('uns_mqtt_connections_total') >= 1)
+    assert.ok(value('uns_mqtt_puback_delay_seconds_count') >= 1)
+    assert.ok(value('uns_stage_events_total{stage="tree_applied"}') >= 1)
+    assert.ok(value('uns_kafka_request_seconds_count') >= 1)
+    assert.ok(value('uns_kafka_produce_seconds_count{direction="mqtt_to_kafka"}') >= 1)
+    assert.ok(value('uns_tree_nodes{kind="values"}') >= 1)
+    assert.equal(value('uns_sse_clients'), 1)
+    assert.equal(value('uns_kafka_connected'), 1)
+    await sse.body?.cancel()
+  })
+
   it('serves MQTT over WebSocket at /mqtt on the HTTP port', async () => {
     const mqtt = (await import('mqtt')).default
     const ws = await mqtt.connectAsync(`ws://127.0.0.1:${svc.service.httpPort}/mqtt`, { reconnectPeriod: 0 })
