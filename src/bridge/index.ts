@@ -14,6 +14,7 @@ import type { KafkaRecord } from './kafka-client.js'
 import type { UnsEvent } from '../uns-event.js'
 import { toCommandPublish, type CommandPublish } from './kafka-to-mqtt.js'
 import { createStateFollower, type StateRecord } from './state-follower.js'
+import { createStateCoalescer } from './state-coalescer.js'
 import { createRouter, renderOutbound, type InboundRouteConfig, type OutboundRouteConfig } from './rules.js'
 
 export type { LinkState } from './producer.js'
@@ -52,6 +53,8 @@ export interface BridgeConfig extends KafkaClientConfig, BufferedProducerConfig 
   readonly session: string
   /** Longest wait for the state topic to be read to its end at start. */
   readonly restoreTimeoutMs: number
+  /** Coalescing interval of state records; 0: none. */
+  readonly stateCoalesceMs: number
 }
 
 export interface BridgeDeps {
@@ -131,6 +134,10 @@ export function createBridge(deps: BridgeDeps, config: BridgeConfig): Bridge {
     },
   )
   const router = createRouter({ ...config, topics: config.topics })
+  const stateCoalescer = createStateCoalescer(
+    { produce: (records) => void send(records, true, 'state')?.catch(() => {}) },
+    { intervalMs: config.stateCoalesceMs },
+  )
   let topicsError: string | undefined
   let consumer: ConsumerHandle | undefined
   let consumerState: KafkaHealth['consumer'] = 'stopped'
@@ -291,7 +298,9 @@ export function createBridge(deps: BridgeDeps, config: BridgeConfig): Bridge {
       }
       // A historical value (Sparkplug is_historical) is history only: it must not become the current state.
       if (event.historical !== true) {
-        records.push(toStateRecord(event, envelopeJson, config.topics.state, config.session))
+        const state = toStateRecord(event, envelopeJson, config.topics.state, config.session)
+        if (config.stateCoalesceMs > 0) stateCoalescer.add(state)
+        else records.push(state)
       }
       return records.length === 0 ? undefined : send(records, message.qos > 0, 'mqtt_to_kafka')
     },
@@ -313,6 +322,7 @@ export function createBridge(deps: BridgeDeps, config: BridgeConfig): Bridge {
     }),
     async close(timeoutMs) {
       closed = true
+      stateCoalescer.flush()
       await consumer?.stop().catch(() => {})
       await stateFollower.stop().catch(() => {})
       await producer.close(timeoutMs)

@@ -110,6 +110,12 @@ const Kafka = Type.Object(
       description: 'Records held while Kafka is slow or down; beyond it QoS 1 waits and QoS 0 is dropped',
     }),
     bufferMaxBytes: Type.Integer({ minimum: 1024, default: 67_108_864, description: 'Bytes held, as above' }),
+    stateCoalesceMs: Type.Integer({
+      minimum: 0,
+      default: 100,
+      description:
+        'State records are coalesced per path over this many ms (latest wins); 0 writes every change. Telemetry is never coalesced',
+    }),
     restoreTimeoutMs: Type.Integer({
       minimum: 100,
       default: 60000,
