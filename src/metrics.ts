@@ -13,7 +13,10 @@ export interface Metrics {
   readonly ingestEvents: Counter<'result' | 'reason'>
   readonly routeRecords: Counter<'route'>
   readonly routeBytes: Counter<'route'>
-  readonly kafkaProduceSeconds: Histogram<'direction'>
+  readonly kafkaProduceSeconds: Histogram<'direction' | 'route'>
+  readonly routeErrors: Counter<'route'>
+  readonly inboundRecords: Counter<'route' | 'result'>
+  readonly inboundBytes: Counter<'route'>
   readonly sparkplugProblems: Counter<'code'>
   readonly writes: Counter<'source' | 'result'>
   /** MQTT connections accepted since start (uns_mqtt_clients is the current number). */
@@ -208,10 +211,28 @@ export function createMetrics(): Metrics {
       labelNames: ['route'],
       registers,
     }),
+    routeErrors: new Counter({
+      name: 'uns_bridge_route_errors_total',
+      help: 'MQTT -> Kafka records of a route that Kafka did not take (refused, or shut down before the ack)',
+      labelNames: ['route'],
+      registers,
+    }),
+    inboundRecords: new Counter({
+      name: 'uns_bridge_inbound_records_total',
+      help: 'Kafka -> MQTT records per inbound route, by result (delivered, written, refused, invalid, skipped_own_origin)',
+      labelNames: ['route', 'result'],
+      registers,
+    }),
+    inboundBytes: new Counter({
+      name: 'uns_bridge_inbound_bytes_total',
+      help: 'Kafka -> MQTT payload bytes per inbound route',
+      labelNames: ['route'],
+      registers,
+    }),
     kafkaProduceSeconds: new Histogram({
       name: 'uns_kafka_produce_seconds',
       help: 'From handing a record to the producer to Kafka acknowledging it (acks=all)',
-      labelNames: ['direction'],
+      labelNames: ['direction', 'route'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
       registers,
     }),

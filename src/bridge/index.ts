@@ -217,32 +217,36 @@ export function createBridge(deps: BridgeDeps, config: BridgeConfig): Bridge {
   async function handleCommand(record: Parameters<Parameters<typeof client.consume>[0]['eachRecord']>[0]) {
     const route = router.inbound.find((r) => r.matches(record.topic))
     if (route === undefined) return
-    const verdict = toCommandPublish(record, route, config.instanceId, deps.topicProblem)
-    if (verdict.kind === 'skip-own-origin') {
-      metrics.bridgeRecords.inc({ direction: 'kafka_to_mqtt', result: 'skipped_own_origin' })
-      return
+    const count = (result: string): void => {
+      metrics.bridgeRecords.inc({ direction: 'kafka_to_mqtt', result })
+      metrics.inboundRecords.inc({ route: route.name, result })
     }
+    metrics.inboundBytes.inc({ route: route.name }, record.value?.length ?? 0)
+    const verdict = toCommandPublish(record, route, config.instanceId, deps.topicProblem)
+    if (verdict.kind === 'skip-own-origin') return count('skipped_own_origin')
     if (verdict.kind === 'invalid') {
-      metrics.bridgeRecords.inc({ direction: 'kafka_to_mqtt', result: 'invalid' })
+      count('invalid')
       logger.warn(
-        { key: record.key, offset: record.offset, reason: verdict.reason },
-        'command record not deliverable',
+        { route: route.name, key: record.key, offset: record.offset, reason: verdict.reason },
+        'record not deliverable to MQTT',
       )
       return
     }
     const outcome = deps.write ? await deps.write(verdict.publish.topic, verdict.publish.payload) : 'publish'
-    if (outcome !== 'publish') {
-      metrics.bridgeRecords.inc({ direction: 'kafka_to_mqtt', result: outcome })
-      return
-    }
+    if (outcome !== 'publish') return count(outcome)
     await deps.publish(verdict.publish)
-    metrics.bridgeRecords.inc({ direction: 'kafka_to_mqtt', result: 'delivered' })
+    count('delivered')
   }
 
   /** Queues records; for must-deliver input returns the promise of all their acks. */
-  function send(records: KafkaRecord[], mustDeliver: boolean, direction: string): Promise<void> | undefined {
+  function send(
+    records: KafkaRecord[],
+    mustDeliver: boolean,
+    direction: string,
+    route = direction,
+  ): Promise<void> | undefined {
     const acks: Promise<void>[] = []
-    const stopTimer = metrics.kafkaProduceSeconds.startTimer({ direction })
+    const stopTimer = metrics.kafkaProduceSeconds.startTimer({ direction, route })
     for (const record of records) {
       const result = producer.produce(record, mustDeliver)
       if (result.status === 'dropped') {
@@ -254,6 +258,7 @@ export function createBridge(deps: BridgeDeps, config: BridgeConfig): Bridge {
           () => void metrics.bridgeRecords.inc({ direction, result: 'sent' }),
           (err: Error) => {
             metrics.bridgeRecords.inc({ direction, result: 'failed' })
+            if (route !== direction) metrics.routeErrors.inc({ route })
             throw err
           },
         ),
@@ -273,6 +278,7 @@ export function createBridge(deps: BridgeDeps, config: BridgeConfig): Bridge {
   return {
     forward(message, event, envelopeJson, headers) {
       const records: KafkaRecord[] = []
+      let routeName = 'state'
       // A transient value (Sparkplug is_transient) is current but not history: no routed record.
       if (!event.tombstone && event.transient !== true) {
         const tagClass = deps.classOf(event.path)
@@ -290,6 +296,7 @@ export function createBridge(deps: BridgeDeps, config: BridgeConfig): Bridge {
           records.push(
             toRoutedRecord(message, { topic: route.topic, ...target }, config.instanceId, tagClass, headers),
           )
+          routeName = route.name
           metrics.routeRecords.inc({ route: route.name })
           metrics.routeBytes.inc({ route: route.name }, message.payload.length)
         } else {
@@ -302,7 +309,7 @@ export function createBridge(deps: BridgeDeps, config: BridgeConfig): Bridge {
         if (config.stateCoalesceMs > 0) stateCoalescer.add(state)
         else records.push(state)
       }
-      return records.length === 0 ? undefined : send(records, message.qos > 0, 'mqtt_to_kafka')
+      return records.length === 0 ? undefined : send(records, message.qos > 0, 'mqtt_to_kafka', routeName)
     },
     sparkplugRaw(message, receivedAt) {
       const record = toSparkplugRecord(message, config.topics.sparkplug, config.instanceId, receivedAt)

@@ -146,7 +146,11 @@ describe('MQTT <-> Kafka through the foundation bridge', () => {
     assert.ok(value('uns_mqtt_puback_delay_seconds_count') >= 1)
     assert.ok(value('uns_stage_events_total{stage="tree_applied"}') >= 1)
     assert.ok(value('uns_kafka_request_seconds_count') >= 1)
-    assert.ok(value('uns_kafka_produce_seconds_count{direction="mqtt_to_kafka"}') >= 1)
+    assert.ok(
+      value('uns_kafka_produce_seconds_count{direction="mqtt_to_kafka",route="default-telemetry"}') >= 1,
+    )
+    assert.ok(value('uns_bridge_inbound_records_total{route="commands",result="delivered"}') >= 1)
+    assert.ok(value('uns_bridge_inbound_bytes_total{route="commands"}') >= 1)
     assert.ok(value('uns_tree_nodes{kind="values"}') >= 1)
     assert.equal(value('uns_sse_clients'), 1)
     assert.equal(value('uns_kafka_connected'), 1)
