@@ -70,7 +70,9 @@ export const NodeOut = Type.Object({
     field: Type.Optional(Type.String({ description: 'Model field of a tag' })),
     type: Type.Optional(StringEnum(FIELD_TYPES)),
     unit: Type.Optional(
-      Type.String({ description: 'Declared unit of the field, else the Sparkplug engUnit learned from BIRTH' }),
+      Type.String({
+        description: 'Declared unit of the field, else the Sparkplug engUnit learned from BIRTH',
+      }),
     ),
     range: Type.Optional(
       Type.Object({ min: Type.Optional(Type.Number()), max: Type.Optional(Type.Number()) }),
