@@ -30,6 +30,8 @@ export interface UnsEvent {
   readonly quality: Quality
   /** Sparkplug datatype name (Int32, Float, ...) when known. */
   readonly datatype?: string
+  /** Engineering unit (e.g. `degC`) when the source names one: the Sparkplug `engUnit` metric property. */
+  readonly unit?: string
   /** Who sent it: the MQTT client id, or the Sparkplug edge node descriptor `group/edge[/device]`. */
   readonly source: string
   /** Instance id of the uns-bridge that accepted it (loop prevention in two-way bridging). */

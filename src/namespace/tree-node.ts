@@ -27,6 +27,8 @@ export class TreeNode {
   quality: Quality | undefined = undefined
   datatype: string | undefined = undefined
   source: string | undefined = undefined
+  /** Unit learned from the data (Sparkplug engUnit); kept when later messages carry none. Interned. */
+  unit: string | undefined = undefined
   /** Receive time of the last message here, or for a parent anywhere below it (epoch ms, 0 = never). */
   lastSeen = 0
   messageCount = 0

@@ -1,12 +1,12 @@
 import type { FieldClass } from './definition.js'
 import { formatModelRef } from './definition.js'
 import type { TreeNode } from './tree-node.js'
-import { isBinding } from './tree-views.js'
+import { effectiveUnit, isBinding } from './tree-views.js'
 
 export interface SearchQuery {
   /** Case-insensitive text in the path, display name or field description. */
   readonly q?: string | undefined
-  /** Exact unit of a tag, e.g. `degC`. */
+  /** Exact unit of a tag, e.g. `degC`: declared, or learned from Sparkplug engUnit. */
   readonly unit?: string | undefined
   readonly class?: FieldClass | undefined
   /** ISA-95 level of a declared node, e.g. `line`. */
@@ -36,8 +36,9 @@ export function searchTree(root: TreeNode, query: SearchQuery, limit: number): S
     const def = node.def
     const field = isBinding(def) ? def.field : undefined
     const structural = def !== undefined && !isBinding(def) ? def : undefined
+    const unit = effectiveUnit(node)
     const candidate =
-      (query.unit === undefined || field?.unit === query.unit) &&
+      (query.unit === undefined || unit === query.unit) &&
       (query.class === undefined || field?.class === query.class) &&
       (query.level === undefined || structural?.level === query.level)
     if (candidate && stack.length > 0) {
@@ -56,7 +57,7 @@ export function searchTree(root: TreeNode, query: SearchQuery, limit: number): S
           ...(structural?.level === undefined ? {} : { level: structural.level }),
           ...(structural?.displayName === undefined ? {} : { displayName: structural.displayName }),
           ...(model === undefined ? {} : { model: formatModelRef(model) }),
-          ...(field?.unit === undefined ? {} : { unit: field.unit }),
+          ...(unit === undefined ? {} : { unit }),
           ...(field === undefined ? {} : { class: field.class, writable: field.writable }),
           hasValue: node.value !== undefined,
         })

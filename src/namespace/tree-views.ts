@@ -86,16 +86,23 @@ export function toValueView(node: TreeNode, path: string): ValueView {
   }
 }
 
+/** The unit to show: the declared field's unit wins; else the one learned from data (Sparkplug engUnit). */
+export function effectiveUnit(node: TreeNode): string | undefined {
+  const def = node.def
+  return (isBinding(def) ? def.field.unit : undefined) ?? node.unit
+}
+
 export function toDefinitionView(node: TreeNode): NodeDefinitionView {
   const def = node.def
-  if (def === undefined) return {}
+  const unit = effectiveUnit(node)
+  if (def === undefined) return unit === undefined ? {} : { unit }
   if (isBinding(def)) {
     const f = def.field
     return {
       model: formatModelRef(def.model),
       field: f.name,
       ...(f.type === undefined ? {} : { type: f.type }),
-      ...(f.unit === undefined ? {} : { unit: f.unit }),
+      ...(unit === undefined ? {} : { unit }),
       ...(f.range === undefined ? {} : { range: f.range }),
       class: f.class,
       writable: f.writable,
@@ -109,6 +116,7 @@ export function toDefinitionView(node: TreeNode): NodeDefinitionView {
     ...(def.displayName === undefined ? {} : { displayName: def.displayName }),
     ...(def.model === undefined ? {} : { model: formatModelRef(def.model) }),
     attributes: def.attributes,
+    ...(unit === undefined ? {} : { unit }),
     declaredIn: `${def.source.file}${def.source.line === undefined ? '' : `:${def.source.line}`}`,
   }
 }

@@ -166,6 +166,8 @@ export function createNamespaceTree(
       node.quality = event.quality
       node.datatype = event.datatype === undefined ? undefined : intern(event.datatype)
       node.source = intern(event.source)
+      // DATA messages carry no properties: a unit once learned stays until another one arrives.
+      if (event.unit !== undefined) node.unit = intern(event.unit)
       node.messageCount += 1
       node.lastSeen = t
       // Ancestors' lastSeen is at least their children's: stop at the first one already as recent.

@@ -297,3 +297,25 @@ describe('GET /api/v1/search', () => {
     assert.match(body.detail, /query parameter "class" must be equal to one of the allowed values/)
   })
 })
+
+describe('units learned from Sparkplug engUnit', () => {
+  test('GET /nodes and /search show the learned unit of an undeclared tag after a message without one', async () => {
+    const own = demoTree()
+    const path = 'lab/skid-1/glueTemp'
+    apply(own, ev(path, 40, { unit: 'degC', datatype: 'Float' }))
+    apply(own, ev(path, 41, { datatype: 'Float' }))
+    const api = await buildTestApi(own)
+    try {
+      const res = await api.inject(`/api/v1/nodes/${path}`)
+      assert.equal(res.statusCode, 200, res.body)
+      const body = res.json()
+      assert.equal(body.declared, false)
+      assert.deepEqual(body.definition, { unit: 'degC' })
+      assert.equal(body.value.value, 41)
+      const { items } = (await api.inject('/api/v1/search?unit=degC&q=glueTemp')).json()
+      assert.deepEqual(items, [{ path, declared: false, unit: 'degC', hasValue: true }])
+    } finally {
+      await api.close()
+    }
+  })
+})

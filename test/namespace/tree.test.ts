@@ -292,6 +292,35 @@ test('search() finds by text, unit, class and level', () => {
   assert.equal(t.search({ q: 'a', limit: 5 }).length, 5)
 })
 
+test('a unit learned from data shows on undeclared nodes and survives later messages without a unit', () => {
+  const t = tree()
+  const path = 'acme/berlin/packaging/line-1/filler/glueTemp'
+  t.apply(ev(path, 40, { unit: 'degC', datatype: 'Float' }))
+  t.apply(ev(path, 41))
+  const n = t.node(path)
+  assert.equal(n.declared, false)
+  assert.deepEqual(n.definition, { unit: 'degC' })
+  assert.equal(n.value?.value, 41)
+  assert.deepEqual(
+    t.search({ unit: 'degC', q: 'glueTemp' }).map((h) => [h.path, h.unit, h.declared]),
+    [[path, 'degC', false]],
+  )
+  // A new BIRTH may rename the unit: the latest one wins.
+  t.apply(ev(path, 313, { unit: 'K' }))
+  assert.equal(t.node(path).definition.unit, 'K')
+  assert.deepEqual(t.search({ unit: 'degC', q: 'glueTemp' }), [])
+})
+
+test('a declared unit wins over a learned one; a declared field without unit shows the learned one', () => {
+  const t = tree()
+  t.apply(ev(`${FILLER}/temperature`, 21, { unit: 'degF' }))
+  assert.equal(t.node(`${FILLER}/temperature`).definition.unit, 'degC')
+  t.apply(ev(`${FILLER}/bottleCount`, 7, { unit: 'bottles' }))
+  const count = t.node(`${FILLER}/bottleCount`)
+  assert.equal(count.definition.unit, 'bottles')
+  assert.equal(count.definition.class, 'counter')
+})
+
 test('subscribe() delivers only changes matching its filter until unsubscribed', () => {
   const t = tree()
   const got: ValueChange[] = []

@@ -423,7 +423,7 @@ describe('templates and datasets through the host', () => {
   })
 })
 
-test('toUnsEvent turns a metric update into the pipeline event, marking historical values', async () => {
+test('toUnsEvent turns a metric update into the pipeline event, marking historical values and keeping the BIRTH unit', async () => {
   const { toUnsEvent } = await import('../../src/sparkplug/index.js')
   const { host, clock } = born()
   const hist = encode({
@@ -439,6 +439,8 @@ test('toUnsEvent turns a metric update into the pipeline event, marking historic
     timestamp: 7,
     quality: 'good',
     datatype: 'Double',
+    // engUnit came with the NBIRTH; the NDATA carries no properties but the unit still applies.
+    unit: '°C',
     source: 'G1/E1',
     origin: 'uns-1',
     historical: true,

@@ -69,7 +69,11 @@ export const NodeOut = Type.Object({
     attributes: Type.Optional(Type.Record(Type.String(), Scalar)),
     field: Type.Optional(Type.String({ description: 'Model field of a tag' })),
     type: Type.Optional(StringEnum(FIELD_TYPES)),
-    unit: Type.Optional(Type.String()),
+    unit: Type.Optional(
+      Type.String({
+        description: 'Declared unit of the field, else the Sparkplug engUnit learned from BIRTH',
+      }),
+    ),
     range: Type.Optional(
       Type.Object({ min: Type.Optional(Type.Number()), max: Type.Optional(Type.Number()) }),
     ),
