@@ -2,6 +2,7 @@
 // by namespace class; Kafka -> MQTT routes by topic or topic pattern. Everything is compiled once at
 // start: filters parsed, templates compiled, so routing a message costs a few comparisons.
 import { ConfigInvalid } from '../errors.js'
+import { matchesFilter, parseTopicFilter, type TopicFilter } from '../namespace/index.js'
 import { compileTemplate, type Template, type TemplateContext } from './template.js'
 
 export interface OutboundRouteConfig {
@@ -40,7 +41,7 @@ export interface InboundRoute {
 }
 
 interface CompiledOutbound extends OutboundRoute {
-  readonly levels: readonly string[]
+  readonly filter: TopicFilter
   readonly classes: ReadonlySet<string> | undefined
 }
 
@@ -63,17 +64,6 @@ export interface RouterConfig {
   }
 }
 
-/** MQTT filter match on pre-split levels ([MQTT-4.7.1-2] `#` also matches the parent level). */
-function filterMatches(filter: readonly string[], levels: readonly string[]): boolean {
-  for (let i = 0; i < filter.length; i++) {
-    const f = filter[i]
-    if (f === '#') return true
-    if (i >= levels.length) return false
-    if (f !== '+' && f !== levels[i]) return false
-  }
-  return filter.length === levels.length
-}
-
 function compile<T>(where: string, text: string, fn: (t: string) => T): T {
   try {
     return fn(text)
@@ -86,7 +76,11 @@ export function createRouter(config: RouterConfig): Router {
   const outbound: CompiledOutbound[] = config.routes.map((r, i) => ({
     name: r.name,
     topic: r.topic,
-    levels: r.filter.split('/'),
+    filter: compile(`bridge.routes.${i}.filter`, r.filter, (f) => {
+      const parsed = parseTopicFilter(f)
+      if (!parsed.ok) throw parsed.error
+      return parsed.value
+    }),
     classes: r.classes ? new Set(r.classes) : undefined,
     key: compile(`bridge.routes.${i}.key`, r.key, compileTemplate),
     headers: Object.entries(r.headers).map(
@@ -137,7 +131,7 @@ export function createRouter(config: RouterConfig): Router {
     route(levels, tagClass) {
       for (const r of outbound) {
         if (r.classes && (tagClass === undefined || !r.classes.has(tagClass))) continue
-        if (filterMatches(r.levels, levels)) return r
+        if (matchesFilter(r.filter, levels)) return r
       }
       if (!config.defaultRoutes) return undefined
       return tagClass === 'alarm' || tagClass === 'event' || tagClass === 'order'

@@ -180,3 +180,18 @@ describe('Kafka -> MQTT routes', () => {
     )
   })
 })
+
+describe('route filters', () => {
+  it('refuses a malformed MQTT filter in a rule with the rule path', () => {
+    assert.throws(
+      () =>
+        createRouter({
+          routes: [{ name: 'x', filter: 'a/#/b', topic: 't', key: '{path}', headers: {} }],
+          defaultRoutes: true,
+          inbound: [],
+          topics,
+        }),
+      /bridge\.routes\.0\.filter = "a\/#\/b": .*# must be the last level/,
+    )
+  })
+})
