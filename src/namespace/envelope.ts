@@ -1,6 +1,7 @@
 import { isInteger, parse as parseLossless } from 'lossless-json'
 import { UnsPayloadInvalid } from '../errors.js'
 import { QUALITIES, type Quality, type UnsEvent, type UnsValue } from '../uns-event.js'
+import { toJsonValue } from './json-value.js'
 import { fail, ok, type Result } from './result.js'
 
 /** What a UNS publish carries once decoded (PRODUCT.md §3). */
@@ -82,12 +83,6 @@ export function parseUnsPayload(bytes: Uint8Array, receivedAt: number): Result<U
   return ok(payload)
 }
 
-function replacer(_key: string, v: unknown): unknown {
-  if (typeof v === 'bigint') return v.toString()
-  if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64')
-  return v
-}
-
 /**
  * Writes the JSON envelope of an event. 64-bit integers become decimal strings, never rounded
  * (PRODUCT.md §3); bytes become base64.
@@ -96,10 +91,10 @@ export function toEnvelopeJson(
   event: Pick<UnsEvent, 'value' | 'timestamp' | 'quality' | 'datatype'>,
 ): string {
   const env: Record<string, unknown> = {
-    value: event.value,
+    value: toJsonValue(event.value),
     timestamp: event.timestamp,
     quality: event.quality,
   }
   if (event.datatype !== undefined) env.datatype = event.datatype
-  return JSON.stringify(env, replacer)
+  return JSON.stringify(env)
 }

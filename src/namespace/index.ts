@@ -1,5 +1,6 @@
 export { parseUnsPath, type UnsPath, type UnsPathLimits } from './uns-path.js'
 export { parseUnsPayload, toEnvelopeJson, type UnsPayload } from './envelope.js'
+export { toJsonValue, type JsonValue } from './json-value.js'
 export type { Result } from './result.js'
 export { loadNamespace } from './loader.js'
 export {

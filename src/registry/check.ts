@@ -2,7 +2,9 @@
 // valid value under a binding costs one cached resolution, one Map lookup and the compiled validator.
 import type { BindingTable } from './bindings.js'
 import type { ModelTag } from './models.js'
-import { toEnvelope, toJsonValue } from './json-value.js'
+import { toJsonValue } from '../namespace/index.js'
+import type { UnsValue } from '../uns-event.js'
+import { toEnvelope } from './json-value.js'
 import type { SubjectTable } from './subjects.js'
 import type { Binding, BindingPolicy, CheckInput, CheckResult, ValidationResult } from './types.js'
 import type { ValidatorCache } from './validator.js'
@@ -34,7 +36,7 @@ export function createChecker(parts: {
     const { subject, version } = tag
     const policy = models.policy
     if (policy === 'off') return ACCEPT_UNBOUND
-    const result = validators.runField(tag.id, tag.field, toJsonValue(input.value))
+    const result = validators.runField(tag.id, tag.field, toJsonValue(input.value as UnsValue))
     if (result.ok) {
       let cached = acceptedTags.get(tag)
       if (cached === undefined) {
@@ -80,7 +82,7 @@ export function createChecker(parts: {
     const { subject, policy } = binding
     if (policy === 'off') return { verdict: 'accept', subject, policy, errors: [] }
     const v = table.getVersion(subject, binding.version)
-    const value = binding.target === 'envelope' ? toEnvelope(input) : toJsonValue(input.value)
+    const value = binding.target === 'envelope' ? toEnvelope(input) : toJsonValue(input.value as UnsValue)
     const result = v === undefined ? validate(subject, binding.version, value) : validators.run(v.id, value)
     if (result.ok && v !== undefined) {
       const cached = accepted.get(binding)

@@ -7,7 +7,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import type {} from '@fastify/swagger'
 import { FIELD_CLASSES } from '../../schemas/index.js'
 import type { NamespaceTree, TreeEntry, ValueView } from '../../namespace/index.js'
-import { toJsonValue } from '../json-value.js'
+import { toJsonValue } from '../../namespace/index.js'
 import { toRequestError } from '../request-error.js'
 import {
   Filter,

@@ -15,8 +15,11 @@ export function toJsonValue(value: UnsValue): JsonValue {
       return value
     case 'bigint':
       return value.toString()
-    default:
+    case 'object':
       break
+    default:
+      // Not a UnsValue (undefined from a partial input): nothing to convert.
+      return value as unknown as JsonValue
   }
   if (value instanceof Uint8Array)
     return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64')
