@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util'
 import { helpText, loadConfig, redactConfig } from './config/index.js'
 import { UnsError } from './errors.js'
 import { createLogger } from './logger.js'
-import { createService } from './index.js'
+import { createService, type Service } from './index.js'
 
 const EXIT_CONFIG = 2
 const EXIT_START = 1
@@ -47,28 +47,35 @@ if (args['print-config']) {
 }
 
 const logger = createLogger(config.log.level)
-try {
-  const service = await createService({ logger }, config)
-  let stopping = false
-  const stop = (signal: string): void => {
-    if (stopping) return
-    stopping = true
-    logger.info({ signal }, 'shutting down')
-    // A hard deadline: the process exits even if a client or Kafka hangs.
-    setTimeout(() => {
-      logger.error('shutdown took too long; exiting')
+// Signals are handled from the start: the HTTP port answers before createService returns, and a
+// SIGTERM in that window must still shut down cleanly instead of killing the process.
+let service: Service | undefined
+let stopSignal: string | undefined
+const stop = (signal: string): void => {
+  if (stopSignal !== undefined && service === undefined) return
+  stopSignal = signal
+  if (service === undefined) return // shut down as soon as the service exists
+  const running = service
+  service = undefined
+  logger.info({ signal }, 'shutting down')
+  // A hard deadline: the process exits even if a client or Kafka hangs.
+  setTimeout(() => {
+    logger.error('shutdown took too long; exiting')
+    process.exit(1)
+  }, config.shutdownTimeoutMs + 1500).unref()
+  running.close().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      logger.error({ err }, 'shutdown failed')
       process.exit(1)
-    }, config.shutdownTimeoutMs + 1500).unref()
-    service.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, 'shutdown failed')
-        process.exit(1)
-      },
-    )
-  }
-  process.on('SIGINT', () => stop('SIGINT'))
-  process.on('SIGTERM', () => stop('SIGTERM'))
+    },
+  )
+}
+process.on('SIGINT', () => stop('SIGINT'))
+process.on('SIGTERM', () => stop('SIGTERM'))
+try {
+  service = await createService({ logger }, config)
+  if (stopSignal !== undefined) stop(stopSignal)
 } catch (err) {
   logger.fatal({ err }, 'uns-bridge could not start')
   fail(err, EXIT_START)
