@@ -70,6 +70,20 @@ export const BridgeBufferFull = defineError(
   'The Kafka buffer is full (%d records, %d bytes); message on %s dropped',
   { retriable: true, statusCode: 503 },
 )
+// Kafka client adapters (src/bridge/kafka-client*.ts). Retry looks at `retriable` only (producer.ts).
+export const KafkaProduceFailed = defineError(
+  'UNS_ERR_KAFKA_PRODUCE_FAILED',
+  'Kafka did not acknowledge %d records (%s); they stay buffered and are sent again after a reconnect',
+  { retriable: true, statusCode: 503 },
+)
+export const KafkaRecordRefused = defineError(
+  'UNS_ERR_KAFKA_RECORD_REFUSED',
+  'Kafka refused %d records for good (%s): %s; they are not retried',
+)
+export const KafkaCompressionUnavailable = defineError(
+  'UNS_ERR_KAFKA_COMPRESSION_UNAVAILABLE',
+  'kafka.compression %s is not available here (%s); choose one of: %s',
+)
 export const BridgeClosed = defineError('UNS_ERR_BRIDGE_CLOSED', 'The bridge is shutting down; %s not sent')
 export const UnsPathInvalid = defineError('UNS_ERR_NAMESPACE_PATH_INVALID', 'Invalid UNS path %j: %s', {
   statusCode: 400,

@@ -1,6 +1,7 @@
-// The one module that speaks kafkajs. Everything else in uns-bridge sees KafkaClient, so another
-// client library can be measured against kafkajs by writing one more file like this.
-import {
+// The one module that speaks kafkajs, and the factory that picks the client (`kafka.client`).
+// Everything else in uns-bridge sees KafkaClient; kafka-client-platformatic.ts is the other
+// implementation, and test/kafka/client-contract.test.ts holds both to the same contract (0025).
+import kafkajs, {
   Kafka,
   logLevel,
   CompressionTypes,
@@ -12,6 +13,15 @@ import {
   type SASLOptions,
 } from 'kafkajs'
 import type { Logger } from '../logger.js'
+import {
+  checkCompression,
+  createSendQueue,
+  kafkajsCodecs,
+  splitBySize,
+  toProduceError,
+  type KafkaCompression,
+} from './kafka-client-shared.js'
+import { createPlatformaticClient } from './kafka-client-platformatic.js'
 
 export interface KafkaRecord {
   readonly topic: string
@@ -28,9 +38,15 @@ export interface ConsumedRecord extends KafkaRecord {
 }
 
 export interface KafkaClientConfig {
+  /** Which client library; kafkajs when unset. */
+  readonly client?: 'kafkajs' | 'platformatic'
   readonly brokers: readonly string[]
   /** Compression of produced batches; none when unset. */
-  readonly compression?: 'none' | 'gzip'
+  readonly compression?: KafkaCompression
+  /** Idempotent producer (broker drops duplicates of the client's own retries); false when unset. */
+  readonly idempotent?: boolean
+  /** A send is split into produce requests below this many bytes (uncompressed); 1,000,000 when unset. */
+  readonly batchMaxBytes?: number
   readonly clientId: string
   readonly connectTimeoutMs: number
   readonly requestTimeoutMs: number
@@ -54,7 +70,12 @@ export interface TailHandle {
 
 export interface KafkaClient {
   connectProducer(): Promise<void>
-  /** Produces with acks=all; resolves when every record is acknowledged. */
+  /**
+   * Produces with acks=all; resolves when every record is acknowledged. Sends run one after the
+   * other in call order; a failure rejects with an UnsError whose `retriable` is false only when
+   * Kafka refused the records for good (too large, not authorised, invalid), and fails the sends
+   * queued behind a retriable failure unattempted, so resending them in order keeps per-key order.
+   */
   send(records: readonly KafkaRecord[]): Promise<void>
   /** Creates the missing topics; `partitions` defaults to the broker's num.partitions. */
   ensureTopics(
@@ -97,7 +118,30 @@ const toConsumedHeaders = (raw: IHeaders | undefined): Record<string, string> =>
   return headers
 }
 
+/** The client `config.client` names (kafkajs by default); throws when its compression cannot run here. */
 export function createKafkaClient(config: KafkaClientConfig, logger: Logger): KafkaClient {
+  checkCompression(config.compression ?? 'none')
+  return config.client === 'platformatic'
+    ? createPlatformaticClient(config, logger)
+    : createKafkajsClient(config, logger)
+}
+
+const KAFKAJS_COMPRESSION = {
+  none: CompressionTypes.None,
+  gzip: CompressionTypes.GZIP,
+  lz4: CompressionTypes.LZ4,
+  zstd: CompressionTypes.ZSTD,
+} as const
+
+export function createKafkajsClient(config: KafkaClientConfig, logger: Logger): KafkaClient {
+  const codecs = kafkajsCodecs()
+  // A CommonJS property Node's ESM loader does not see as a named export.
+  const { CompressionCodecs } = kafkajs
+  CompressionCodecs[CompressionTypes.LZ4] = codecs.lz4
+  if (codecs.zstd) CompressionCodecs[CompressionTypes.ZSTD] = codecs.zstd
+  const compression = KAFKAJS_COMPRESSION[config.compression ?? 'none']
+  const batchMaxBytes = config.batchMaxBytes ?? 1_000_000
+  const queue = createSendQueue()
   const kafka = new Kafka({
     clientId: config.clientId,
     brokers: [...config.brokers],
@@ -134,27 +178,41 @@ export function createKafkaClient(config: KafkaClientConfig, logger: Logger): Ka
   return {
     async connectProducer() {
       if (producer) await producer.disconnect().catch(() => {})
-      producer = kafka.producer({ allowAutoTopicCreation: true, maxInFlightRequests: 1 })
+      producer = kafka.producer({
+        allowAutoTopicCreation: true,
+        maxInFlightRequests: 1,
+        // With idempotence kafkajs would retry for ever and never report an outage; the client's
+        // 2 retries above stay, and the buffered producer retries (kafkajs warns about it once).
+        idempotent: config.idempotent ?? false,
+      })
       await producer.connect()
     },
 
-    async send(records) {
-      if (!producer) throw new Error('producer is not connected')
-      const byTopic = new Map<
-        string,
-        { key: string | null; value: Buffer | null; headers: Record<string, string> }[]
-      >()
-      for (const r of records) {
-        let list = byTopic.get(r.topic)
-        if (!list) byTopic.set(r.topic, (list = []))
-        list.push({ key: r.key, value: r.value, headers: { ...r.headers } })
-      }
-      await producer.sendBatch({
-        acks: -1,
-        compression: config.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
-        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-      })
-    },
+    send: (records) =>
+      queue(records.length, async () => {
+        for (const run of splitBySize(records, batchMaxBytes)) {
+          const current = producer
+          if (!current) throw toProduceError(new Error('producer is not connected'), run.length)
+          const byTopic = new Map<
+            string,
+            { key: string | null; value: Buffer | null; headers: Record<string, string> }[]
+          >()
+          for (const r of run) {
+            let list = byTopic.get(r.topic)
+            if (!list) byTopic.set(r.topic, (list = []))
+            list.push({ key: r.key, value: r.value, headers: { ...r.headers } })
+          }
+          try {
+            await current.sendBatch({
+              acks: -1,
+              compression,
+              topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+            })
+          } catch (err) {
+            throw toProduceError(err, run.length)
+          }
+        }
+      }),
 
     async ensureTopics(topics) {
       admin ??= kafka.admin()
@@ -162,7 +220,7 @@ export function createKafkaClient(config: KafkaClientConfig, logger: Logger): Ka
       const existing = new Set(await admin.listTopics())
       const missing = topics.filter((t) => !existing.has(t.topic))
       if (missing.length === 0) return
-      await admin.createTopics({
+      const created = admin.createTopics({
         waitForLeaders: true,
         topics: missing.map((t) => ({
           topic: t.topic,
@@ -170,6 +228,19 @@ export function createKafkaClient(config: KafkaClientConfig, logger: Logger): Ka
           ...(t.replicationFactor === undefined ? {} : { replicationFactor: t.replicationFactor }),
           configEntries: t.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
         })),
+      })
+      // kafkajs's wait for leaders retries LEADER_NOT_AVAILABLE only; a broker that has not yet heard
+      // of the new topic answers UNKNOWN_TOPIC_OR_PARTITION (seen in the contract suite): wait on.
+      await created.catch(async (err: unknown) => {
+        if ((err as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw err
+        const names = missing.map((t) => t.topic)
+        const deadline = Date.now() + config.requestTimeoutMs
+        for (;;) {
+          const md = await admin?.fetchTopicMetadata({ topics: names }).catch(() => undefined)
+          if (md?.topics.every((t) => t.partitions.every((p) => p.leader >= 0))) return
+          if (Date.now() > deadline) throw err
+          await new Promise((r) => setTimeout(r, 100))
+        }
       })
     },
 

@@ -2,7 +2,7 @@
 // flight at a time, so per-key order survives retries; a failed batch stays at the head of the
 // buffer and is sent again after a reconnect. Callers that need the ack (QoS 1) await it; the
 // PUBACK is built on that promise (see docs/decisions/0001-puback-after-kafka-ack.md).
-import { BridgeClosed } from '../errors.js'
+import { BridgeClosed, UnsError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { Metrics } from '../metrics.js'
 import type { KafkaClient, KafkaRecord } from './kafka-client.js'
@@ -224,7 +224,5 @@ export function createBufferedProducer(
   }
 }
 
-function isPoison(err: unknown): boolean {
-  const e = err as { name?: string; retriable?: boolean; type?: string }
-  return e.name === 'KafkaJSProtocolError' && e.retriable === false
-}
+// The client adapters reject with UNS_ERR_KAFKA_RECORD_REFUSED (retriable false) for records Kafka refused for good.
+const isPoison = (err: unknown): boolean => err instanceof UnsError && !err.retriable

@@ -136,7 +136,27 @@ const Kafka = Type.Object(
       default: -1,
       description: 'Replication factor of topics uns-bridge creates (-1: the broker default)',
     }),
-    compression: OneOf(['none', 'gzip'], { default: 'none', description: 'Compression of produced batches' }),
+    client: OneOf(['kafkajs', 'platformatic'], {
+      default: 'kafkajs',
+      description:
+        'Kafka client library: kafkajs, or @platformatic/kafka (pure TypeScript, less CPU per record; docs/decisions/0025)',
+    }),
+    compression: OneOf(['none', 'gzip', 'lz4', 'zstd'], {
+      default: 'none',
+      description:
+        'Compression of produced batches (no native code: gzip from node:zlib, lz4 in WebAssembly, zstd only on Node 22.15+)',
+    }),
+    idempotent: Type.Boolean({
+      default: false,
+      description:
+        "Idempotent producer: the broker drops duplicates of the client's own retries; sends stay one at a time either way",
+    }),
+    batchMaxBytes: Type.Integer({
+      minimum: 1024,
+      default: 1_000_000,
+      description:
+        "A batch is split into produce requests below this many bytes (uncompressed); keep it below the topics' max.message.bytes (broker default 1048588)",
+    }),
     topics: KafkaTopics,
     sasl: Type.Optional(
       Type.Object(

@@ -9,6 +9,11 @@ export function testBrokers(): string {
   return brokers
 }
 
+/** The Kafka client the service under test uses: UNS_KAFKA_CLIENT, kafkajs when unset. */
+export function testKafkaClient(): 'kafkajs' | 'platformatic' {
+  return process.env.UNS_KAFKA_CLIENT === 'platformatic' ? 'platformatic' : 'kafkajs'
+}
+
 export const uniqueName = (prefix: string): string => `${prefix}.${randomUUID().slice(0, 8)}`
 
 export interface ReadRecord {

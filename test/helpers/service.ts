@@ -29,7 +29,15 @@ export async function startService(env: Record<string, string> = {}, yaml?: stri
   }
   const config = loadConfig({
     ...(file === undefined ? {} : { file }),
-    env: { UNS_MQTT_PORT: '0', UNS_HTTP_PORT: '0', UNS_HOST: '127.0.0.1', UNS_LOG_LEVEL: 'info', ...env },
+    env: {
+      UNS_MQTT_PORT: '0',
+      UNS_HTTP_PORT: '0',
+      UNS_HOST: '127.0.0.1',
+      UNS_LOG_LEVEL: 'info',
+      // The whole integration suite runs on either Kafka client (UNS_KAFKA_CLIENT=platformatic).
+      ...(process.env.UNS_KAFKA_CLIENT ? { UNS_KAFKA_CLIENT: process.env.UNS_KAFKA_CLIENT } : {}),
+      ...env,
+    },
   })
   const logs: Record<string, unknown>[] = []
   const sink = new Writable({

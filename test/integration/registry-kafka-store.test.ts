@@ -11,7 +11,7 @@ import {
   type Registry,
   type RegistryStore,
 } from '../../src/registry/index.js'
-import { produce, readTopic, testBrokers, uniqueName } from '../helpers/kafka.js'
+import { produce, readTopic, testBrokers, testKafkaClient, uniqueName } from '../helpers/kafka.js'
 import { runRegistryStoreSuite } from '../registry/abstract-registry-store.js'
 
 const logger = createLogger('silent')
@@ -19,6 +19,7 @@ const logger = createLogger('silent')
 const newClient = (): KafkaClient =>
   createKafkaClient(
     {
+      client: testKafkaClient(),
       brokers: [testBrokers()],
       clientId: uniqueName('registry-test'),
       connectTimeoutMs: 3000,

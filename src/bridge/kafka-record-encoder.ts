@@ -1,0 +1,64 @@
+// KafkaRecord -> @platformatic/kafka message: bytes for key and headers, and the partition of a key
+// computed as the Java client (and kafkajs's DefaultPartitioner) does, so that a key stays on its
+// partition whichever client wrote it. That matters for compacted topics: a key that moved partition
+// would leave its old value behind, and a restore could read it after the new one.
+import type { MessageToProduce } from '@platformatic/kafka'
+import type { KafkaRecord } from './kafka-client.js'
+
+/**
+ * Kafka's murmur2 (org.apache.kafka.common.utils.Utils.murmur2) made positive (toPositive). 32-bit
+ * integer arithmetic: the library's own version uses BigInt and costs microseconds per key.
+ */
+export function javaPartitionHash(data: Buffer): number {
+  const m = 0x5bd1e995
+  const length = data.length
+  let h = 0x9747b28c ^ length
+  const end = length & ~3
+  for (let i = 0; i < end; i += 4) {
+    let k =
+      (data[i] as number) |
+      ((data[i + 1] as number) << 8) |
+      ((data[i + 2] as number) << 16) |
+      ((data[i + 3] as number) << 24)
+    k = Math.imul(k, m)
+    k ^= k >>> 24
+    k = Math.imul(k, m)
+    h = Math.imul(h, m) ^ k
+  }
+  const rest = length & 3
+  if (rest === 3) h ^= (data[end + 2] as number) << 16
+  if (rest >= 2) h ^= (data[end + 1] as number) << 8
+  if (rest >= 1) h = Math.imul(h ^ (data[end] as number), m)
+  h ^= h >>> 13
+  h = Math.imul(h, m)
+  h ^= h >>> 15
+  return h & 0x7fffffff
+}
+
+// Header names are few and repeat on every record: their bytes are made once.
+const MAX_CACHED_NAMES = 1024
+
+export function createRecordEncoder(): (r: KafkaRecord) => MessageToProduce<Buffer, Buffer, Buffer, Buffer> {
+  const names = new Map<string, Buffer>()
+  const nameBytes = (name: string): Buffer => {
+    let b = names.get(name)
+    if (b === undefined) {
+      b = Buffer.from(name)
+      if (names.size < MAX_CACHED_NAMES) names.set(name, b)
+    }
+    return b
+  }
+  return (r) => {
+    const headers = new Map<Buffer, Buffer>()
+    for (const name in r.headers) headers.set(nameBytes(name), Buffer.from(r.headers[name] as string))
+    const message: MessageToProduce<Buffer, Buffer, Buffer, Buffer> = { topic: r.topic, headers }
+    if (r.value !== null) message.value = r.value
+    if (r.key !== null) {
+      const key = Buffer.from(r.key)
+      message.key = key
+      // The library takes this modulo the partition count, as the Java client does with the hash.
+      message.partition = javaPartitionHash(key)
+    }
+    return message
+  }
+}
