@@ -231,6 +231,9 @@ export function createPlatformaticClient(config: KafkaClientConfig, logger: Logg
           heartbeatInterval: 3000,
           // A short fetch wait: stop() returns within half a second (kafkajs's default is 5 s).
           maxWaitTime: 500,
+          // kafkajs's protocol name and version, so that members of both clients can share one group
+          // (a rolling switch of kafka.client); the library's round robin assigns when it leads.
+          protocols: [{ name: 'RoundRobinAssigner', version: 0, metadata: Buffer.alloc(0) }],
         })
         consumer = c
         // Emitted when a rejoin gave up; without a listener it would throw.

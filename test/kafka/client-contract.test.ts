@@ -336,3 +336,56 @@ for (const kind of CLIENTS) {
     })
   })
 }
+
+describe('KafkaClient contract: across clients', () => {
+  it('lets a kafkajs member and a platformatic member share one consumer group (a rolling switch of kafka.client)', async () => {
+    const clients = CLIENTS.map((client) =>
+      createKafkaClient(
+        {
+          client,
+          brokers: [testBrokers()],
+          clientId: uniqueName(`contract-mixed-${client}`),
+          connectTimeoutMs: 3000,
+          requestTimeoutMs: 10000,
+          ssl: false,
+        },
+        logger,
+      ),
+    )
+    after(() => Promise.all(clients.map((c) => c.close())))
+    const [producer] = clients as [KafkaClient, KafkaClient]
+    const topic = uniqueName('contract.mixed')
+    const groupId = uniqueName('contract-mixed')
+    await producer.ensureTopics([{ topic, partitions: 4 }])
+    await producer.connectProducer()
+    const got = new Map<string, string[]>() // key -> clients that handled it
+    const handles = await Promise.all(
+      clients.map((c, i) =>
+        c.consume({
+          groupId,
+          topics: [topic],
+          fromBeginning: true,
+          eachRecord: async (r) =>
+            void got.set(r.key ?? '', [...(got.get(r.key ?? '') ?? []), CLIENTS[i] as string]),
+          onCrash: () => {},
+        }),
+      ),
+    )
+    // Both members own partitions once each has handled a record.
+    let round = 0
+    await eventually(async () => {
+      await producer.send(
+        Array.from({ length: 8 }, (_, i) => ({ topic, key: `warm-${round}-${i}`, value: null, headers: {} })),
+      )
+      round++
+      const by = new Set([...got.values()].flat())
+      return by.size === 2 ? true : undefined
+    }, 60000)
+    const keys = Array.from({ length: 40 }, (_, i) => `after-${i}`)
+    await producer.send(keys.map((key) => ({ topic, key, value: Buffer.from('1'), headers: {} })))
+    await eventually(() => (keys.every((k) => got.has(k)) ? true : undefined), 30000)
+    await Promise.all(handles.map((h) => h.stop()))
+    const handlers = new Set(keys.flatMap((k) => got.get(k) ?? []))
+    assert.deepEqual([...handlers].sort(), ['kafkajs', 'platformatic'], 'both members took a share')
+  })
+})

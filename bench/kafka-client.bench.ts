@@ -1,0 +1,331 @@
+// Kafka client bench (issue 13, part A): producer ceilings of the clients behind KafkaClient, with the
+// service's record shape (key = a 15-byte UNS path, value = an 80-byte JSON envelope), batches of
+// 1,000 records, 4 sends in flight, acks=all, topics of 3 partitions, Kafka on the same machine.
+// Each measurement runs in a child process of its own (fresh heap and JIT; its CPU is the client's
+// alone), and the clients alternate within each repetition so that both see the same machine load.
+// Suites (--suite, comma-separated):
+//   adapter  through KafkaClient as the service uses it (sends queued one at a time, in call order),
+//            0, 3 and 8 headers per record;
+//   raw      the library alone with 4 produce requests really in flight, not idempotent (the
+//            ceiling the issue measured; per-key order is not kept under retries there);
+//   headers  the price of each of today's telemetry headers: one header per record vs none;
+//   options  8 headers with idempotence, gzip, lz4.
+// Prints one line per run and the markdown tables at the end. Run from the repository root:
+//   npx tsx bench/kafka-client.bench.ts [--suite adapter,raw,headers,options] [--reps 3] [--seconds 4]
+import { execSync, spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { cpus, loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { Kafka, logLevel } from 'kafkajs'
+import { ProduceAcks, Producer } from '@platformatic/kafka'
+import { createKafkaClient, type KafkaRecord } from '../src/bridge/kafka-client.js'
+import type { KafkaCompression } from '../src/bridge/kafka-client-shared.js'
+import { createRecordEncoder } from '../src/bridge/kafka-record-encoder.js'
+import { createLogger } from '../src/logger.js'
+import { startKafka } from '../scripts/local-kafka.js'
+import { sampleCpu } from './e2e/proc-stats.js'
+import { table } from './e2e/report.js'
+
+type ClientName = 'kafkajs' | 'platformatic'
+const CLIENT_NAMES: readonly ClientName[] = ['kafkajs', 'platformatic']
+
+/** Today's telemetry headers with values of the size the service writes. */
+const HEADER_VALUES: Readonly<Record<string, (path: string, n: number) => string>> = {
+  'mqtt-topic': (_p, n) => `spBv1.0/acme/DDATA/edge-${n % 10}/dev-1`,
+  'mqtt-qos': () => '1',
+  'mqtt-retain': () => 'false',
+  'uns-path': (p) => p,
+  'uns-class': () => 'telemetry',
+  'content-type': () => 'application/json',
+  source: (_p, n) => `edge-${n % 10}`,
+  origin: () => 'uns-bridge',
+  schema: () => 'uns-envelope@1',
+  'sparkplug-topic': (_p, n) => `spBv1.0/acme/DDATA/edge-${n % 10}/dev-1`,
+}
+const ALL_HEADERS = Object.keys(HEADER_VALUES)
+/** The per-record header sets of the adapter and raw suites: none, a lean three, today's eight. */
+const HEADER_SETS: Readonly<Record<string, readonly string[]>> = {
+  '0': [],
+  '3': ['content-type', 'source', 'origin'],
+  '8': ['mqtt-topic', 'mqtt-qos', 'mqtt-retain', 'uns-path', 'uns-class', 'content-type', 'source', 'origin'],
+}
+
+interface Plan {
+  readonly client: ClientName
+  readonly mode: 'adapter' | 'raw'
+  readonly brokers: string
+  readonly topic: string
+  readonly headers: readonly string[]
+  readonly batch: number
+  readonly inFlight: number
+  readonly warmupS: number
+  readonly seconds: number
+  readonly idempotent: boolean
+  readonly compression: KafkaCompression
+}
+
+interface Result {
+  readonly records: number
+  readonly seconds: number
+  readonly cpuS: number
+}
+
+/** 20,000 distinct records of the service's shape, built before the clock starts. */
+function recordPool(plan: Plan): KafkaRecord[] {
+  return Array.from({ length: 20_000 }, (_, n) => {
+    const path = `plant/e${n % 10}/d1/m${String(n % 100).padStart(2, '0')}` // 15 bytes
+    const headers: Record<string, string> = {}
+    for (const h of plan.headers) headers[h] = (HEADER_VALUES[h] as (p: string, n: number) => string)(path, n)
+    const value = `{"value":${(n * 1.37).toFixed(3)},"timestamp":${1_760_000_000_000 + n},"quality":"good","datatype":"Double"}`
+    return { topic: plan.topic, key: path, value: Buffer.from(value.slice(0, 80)), headers }
+  })
+}
+
+async function runChild(plan: Plan): Promise<void> {
+  const pool = recordPool(plan)
+  let send: (records: KafkaRecord[]) => Promise<unknown>
+  let close: () => Promise<unknown>
+  if (plan.mode === 'adapter') {
+    const client = createKafkaClient(
+      {
+        client: plan.client,
+        brokers: [plan.brokers],
+        clientId: 'bench-kafka-client',
+        connectTimeoutMs: 3000,
+        requestTimeoutMs: 30000,
+        ssl: false,
+        idempotent: plan.idempotent,
+        compression: plan.compression,
+      },
+      createLogger('silent'),
+    )
+    await client.connectProducer()
+    send = (records) => client.send(records)
+    close = () => client.close()
+  } else if (plan.client === 'kafkajs') {
+    const kafka = new Kafka({ brokers: [plan.brokers], clientId: 'bench-raw', logLevel: logLevel.NOTHING })
+    const producer = kafka.producer({ allowAutoTopicCreation: false, maxInFlightRequests: plan.inFlight })
+    await producer.connect()
+    send = (records) =>
+      producer.sendBatch({
+        acks: -1,
+        topicMessages: [
+          {
+            topic: plan.topic,
+            messages: records.map((r) => ({ key: r.key, value: r.value, headers: { ...r.headers } })),
+          },
+        ],
+      })
+    close = () => producer.disconnect()
+  } else {
+    const producer = new Producer<Buffer, Buffer, Buffer, Buffer>({
+      clientId: 'bench-raw',
+      bootstrapBrokers: [plan.brokers],
+      acks: ProduceAcks.ALL,
+      maxInflights: plan.inFlight,
+    })
+    const encode = createRecordEncoder()
+    send = (records) => producer.send({ messages: records.map(encode), acks: ProduceAcks.ALL })
+    close = () => producer.close()
+  }
+  let measuring = false
+  let stop = false
+  let records = 0
+  let next = 0
+  const sender = async (): Promise<void> => {
+    while (!stop) {
+      const start = next
+      next = (next + plan.batch) % (pool.length - plan.batch)
+      const batch = pool.slice(start, start + plan.batch)
+      await send(batch)
+      if (measuring) records += batch.length
+    }
+  }
+  const loops = Array.from({ length: plan.inFlight }, () => sender())
+  await new Promise((r) => setTimeout(r, plan.warmupS * 1000))
+  process.stdout.write('window-start\n')
+  measuring = true
+  const started = performance.now()
+  const cpu0 = process.cpuUsage()
+  await new Promise((r) => setTimeout(r, plan.seconds * 1000))
+  measuring = false
+  const cpu = process.cpuUsage(cpu0)
+  const seconds = (performance.now() - started) / 1000
+  process.stdout.write('window-end\n')
+  stop = true
+  await Promise.all(loops)
+  await close()
+  const result: Result = { records, seconds, cpuS: (cpu.user + cpu.system) / 1e6 }
+  process.stdout.write(`${JSON.stringify(result)}\n`)
+  process.exit(0)
+}
+
+interface Measured extends Result {
+  readonly kafkaCpuS: number
+}
+
+const here = fileURLToPath(import.meta.url)
+
+/** Runs one plan in a child; samples the Kafka process's CPU over the child's measuring window. */
+function measure(plan: Plan, kafkaPid: number | undefined): Promise<Measured> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', here, '--child', JSON.stringify(plan)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+    let out = ''
+    let k0 = 0
+    let kafkaCpuS = 0
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString()
+      if (kafkaPid !== undefined && out.includes('window-start') && k0 === 0) k0 = sampleCpu(kafkaPid).cpuS
+      if (kafkaPid !== undefined && out.includes('window-end') && kafkaCpuS === 0)
+        kafkaCpuS = sampleCpu(kafkaPid).cpuS - k0
+    })
+    child.on('exit', (code) => {
+      const last = out.trim().split('\n').at(-1) ?? ''
+      if (code !== 0) return reject(new Error(`bench child exited with ${code}: ${out}`))
+      resolve({ ...(JSON.parse(last) as Result), kafkaCpuS })
+    })
+  })
+}
+
+const sh = (cmd: string): string => {
+  try {
+    return execSync(cmd, { encoding: 'utf8' }).trim()
+  } catch {
+    return '?'
+  }
+}
+
+async function runParent(): Promise<void> {
+  const { values: args } = parseArgs({
+    options: {
+      suite: { type: 'string', default: 'adapter,raw,headers,options' },
+      reps: { type: 'string', default: '3' },
+      seconds: { type: 'string', default: '4' },
+      warmup: { type: 'string', default: '1.5' },
+      batch: { type: 'string', default: '1000' },
+      'in-flight': { type: 'string', default: '4' },
+      brokers: { type: 'string' },
+    },
+  })
+  const suites = new Set((args.suite ?? '').split(','))
+  const reps = Number(args.reps)
+  const say = (line: string): void => console.error(`[bench kafka-client] ${line}`)
+  const loadStart = loadavg()
+  say(`uptime: ${sh('uptime')}`)
+  const dataDir = mkdtempSync(join(tmpdir(), 'bench-kafka-client-'))
+  const kafka = args.brokers ? undefined : await startKafka({ dataDir, log: say })
+  const brokers = args.brokers ?? kafka?.bootstrap ?? ''
+  const port = brokers.split(':').at(-1) ?? ''
+  const pidText = sh(`ss -ltnpH 'sport = :${port}' | grep -o 'pid=[0-9]*' | head -1`)
+  const kafkaPid = /pid=(\d+)/.exec(pidText)?.[1] ? Number(/pid=(\d+)/.exec(pidText)?.[1]) : undefined
+  const admin = new Kafka({ brokers: [brokers], clientId: 'bench-admin', logLevel: logLevel.NOTHING }).admin()
+  await admin.connect()
+
+  let topicN = 0
+  const loads: number[] = []
+  const results = new Map<string, Measured[]>()
+  const run = async (label: string, plan: Omit<Plan, 'topic' | 'brokers'>): Promise<void> => {
+    const topic = `bench.kafka-client.${process.pid}.${topicN++}`
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 3 }] })
+    const m = await measure({ ...plan, topic, brokers }, kafkaPid)
+    await admin.deleteTopics({ topics: [topic] }).catch(() => {})
+    loads.push(loadavg()[0] ?? 0)
+    const key = `${label}|${plan.client}`
+    results.set(key, [...(results.get(key) ?? []), m])
+    say(
+      `${label.padEnd(28)} ${plan.client.padEnd(12)} ${fmt(m.records / m.seconds).padStart(8)} rec/s  ` +
+        `${((m.cpuS * 1e6) / m.records).toFixed(1).padStart(5)} µs/rec client  ` +
+        `${((m.kafkaCpuS * 1e6) / m.records).toFixed(1).padStart(5)} µs/rec Kafka  load ${loadavg()[0]?.toFixed(2)}`,
+    )
+  }
+  const common = {
+    batch: Number(args.batch),
+    inFlight: Number(args['in-flight']),
+    warmupS: Number(args.warmup),
+    seconds: Number(args.seconds),
+    idempotent: false,
+    compression: 'none' as KafkaCompression,
+  }
+
+  for (let rep = 0; rep < reps; rep++) {
+    // Alternate the client order between repetitions as well as within them.
+    const order = rep % 2 === 0 ? CLIENT_NAMES : [...CLIENT_NAMES].reverse()
+    if (suites.has('adapter'))
+      for (const [n, headers] of Object.entries(HEADER_SETS))
+        for (const client of order) await run(`adapter, ${n} headers`, { ...common, client, mode: 'adapter', headers })
+    if (suites.has('raw'))
+      for (const [n, headers] of Object.entries(HEADER_SETS))
+        for (const client of order) await run(`raw, ${n} headers`, { ...common, client, mode: 'raw', headers })
+    if (suites.has('headers')) {
+      for (const client of order) await run('header price: none', { ...common, client, mode: 'adapter', headers: [] })
+      for (const h of ALL_HEADERS)
+        for (const client of order)
+          await run(`header price: ${h}`, { ...common, client, mode: 'adapter', headers: [h] })
+    }
+    if (suites.has('options'))
+      for (const [name, extra] of [
+        ['8 headers, idempotent', { idempotent: true }],
+        ['8 headers, gzip', { compression: 'gzip' as const }],
+        ['8 headers, lz4', { compression: 'lz4' as const }],
+      ] as const)
+        for (const client of order)
+          await run(name, { ...common, ...extra, client, mode: 'adapter', headers: HEADER_SETS['8'] ?? [] })
+  }
+  await admin.disconnect()
+  await kafka?.stop()
+  rmSync(dataDir, { recursive: true, force: true })
+
+  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN
+  const cell = (label: string, client: ClientName, what: 'rate' | 'cpu' | 'kafka'): string => {
+    const ms = results.get(`${label}|${client}`) ?? []
+    if (ms.length === 0) return ''
+    const vals = ms.map((m) =>
+      what === 'rate'
+        ? m.records / m.seconds
+        : ((what === 'cpu' ? m.cpuS : m.kafkaCpuS) * 1e6) / Math.max(1, m.records),
+    )
+    const lo = Math.min(...vals)
+    const hi = Math.max(...vals)
+    const f = (x: number): string => (what === 'rate' ? fmt(x) : x.toFixed(1))
+    return `${f(median(vals))} (${f(lo)}–${f(hi)})`
+  }
+  const labels = [...new Set([...results.keys()].map((k) => k.split('|')[0] as string))]
+  const lines: string[] = [
+    `Machine: \`nproc\` ${sh('nproc')} (${cpus()[0]?.model ?? '?'}), \`free -g\` total ${sh("free -g | awk '/Mem:/{print $2}'")} GiB, ` +
+      `Node ${process.version}, Kafka 4.4.0 single node on the same cores; load average (1 min) ` +
+      `${loadStart[0]?.toFixed(2)} at start, ${Math.min(...loads).toFixed(2)}–${Math.max(...loads).toFixed(2)} after each run; ` +
+      `${new Date().toISOString()}, git ${sh('git rev-parse --short HEAD')}. Median of ${reps} (min–max).`,
+    '',
+    ...table(
+      [
+        'run',
+        'kafkajs rec/s',
+        'platformatic rec/s',
+        'kafkajs µs/rec',
+        'platformatic µs/rec',
+        'Kafka µs/rec (kjs / plt)',
+      ],
+      labels.map((l) => [
+        l,
+        cell(l, 'kafkajs', 'rate'),
+        cell(l, 'platformatic', 'rate'),
+        cell(l, 'kafkajs', 'cpu'),
+        cell(l, 'platformatic', 'cpu'),
+        `${cell(l, 'kafkajs', 'kafka').split(' ')[0]} / ${cell(l, 'platformatic', 'kafka').split(' ')[0]}`,
+      ]),
+    ),
+  ]
+  console.log(lines.join('\n'))
+}
+
+function fmt(x: number): string {
+  return Math.round(x).toLocaleString('en-US')
+}
+
+const childAt = process.argv.indexOf('--child')
+if (childAt >= 0) await runChild(JSON.parse(process.argv[childAt + 1] ?? '{}') as Plan)
+else await runParent()
