@@ -35,26 +35,46 @@ export function javaPartitionHash(data: Buffer): number {
   return h & 0x7fffffff
 }
 
-// Header names are few and repeat on every record: their bytes are made once.
-const MAX_CACHED_NAMES = 1024
-
-export function createRecordEncoder(): (r: KafkaRecord) => MessageToProduce<Buffer, Buffer, Buffer, Buffer> {
-  const names = new Map<string, Buffer>()
-  const nameBytes = (name: string): Buffer => {
-    let b = names.get(name)
-    if (b === undefined) {
-      b = Buffer.from(name)
-      if (names.size < MAX_CACHED_NAMES) names.set(name, b)
+/**
+ * Bytes of strings that repeat from record to record (header names and values, keys: a UNS path is
+ * written again with every value), made once and kept in slabs of this cache's own, so that a kept
+ * entry never pins a slab of Node's shared Buffer pool. When full, the cache starts afresh.
+ * Saves one Buffer per key and per header of each record (bench/README.md "Kafka clients").
+ */
+export function createBytesCache(maxEntries: number, slabBytes = 64 * 1024): (s: string) => Buffer {
+  let entries = new Map<string, Buffer>()
+  let slab = Buffer.allocUnsafeSlow(slabBytes)
+  let used = 0
+  return (s) => {
+    const hit = entries.get(s)
+    if (hit !== undefined) return hit
+    // Long strings are not worth a slab's room; UTF-8 takes at most 3 bytes per UTF-16 unit here.
+    if (s.length * 3 > slabBytes / 16) return Buffer.from(s)
+    if (entries.size >= maxEntries) entries = new Map()
+    if (used + s.length * 3 > slab.length) {
+      slab = Buffer.allocUnsafeSlow(slabBytes)
+      used = 0
     }
-    return b
+    const n = slab.write(s, used)
+    const bytes = slab.subarray(used, used + n)
+    used += n
+    entries.set(s, bytes)
+    return bytes
   }
+}
+
+/** `maxCached`: distinct keys and header values whose bytes are kept (about 100 bytes each). */
+export function createRecordEncoder(
+  maxCached = 50_000,
+): (r: KafkaRecord) => MessageToProduce<Buffer, Buffer, Buffer, Buffer> {
+  const bytes = createBytesCache(maxCached)
   return (r) => {
     const headers = new Map<Buffer, Buffer>()
-    for (const name in r.headers) headers.set(nameBytes(name), Buffer.from(r.headers[name] as string))
+    for (const name in r.headers) headers.set(bytes(name), bytes(r.headers[name] as string))
     const message: MessageToProduce<Buffer, Buffer, Buffer, Buffer> = { topic: r.topic, headers }
     if (r.value !== null) message.value = r.value
     if (r.key !== null) {
-      const key = Buffer.from(r.key)
+      const key = bytes(r.key)
       message.key = key
       // The library takes this modulo the partition count, as the Java client does with the hash.
       message.partition = javaPartitionHash(key)
