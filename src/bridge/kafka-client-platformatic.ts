@@ -39,6 +39,21 @@ const COMMIT_INTERVAL_MS = 100
 const RESTART_INITIAL_MS = 200
 const RESTART_MAX_MS = 5000
 
+// Committing and leaving the group on stop wait at most this long: with Kafka gone they would wait
+// for the request timeouts and their retries, and the offsets are only an optimisation then.
+const STOP_WAIT_MS = 3000
+
+/** `promise`, or undefined after `ms`; the timer does not outlive it. */
+async function within<T>(ms: number, promise: Promise<T>): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)))
+  try {
+    return await Promise.race([promise, timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
 const sleep = (ms: number, wake: { fn?: () => void }): Promise<void> =>
   new Promise((resolve) => {
     const timer = setTimeout(resolve, ms)
@@ -264,9 +279,9 @@ export function createPlatformaticClient(config: KafkaClientConfig, logger: Logg
             failing = true
           }
         } finally {
-          await commitNow(c)
+          await within(STOP_WAIT_MS, commitNow(c))
           stream = undefined
-          const err = await closeForced(c)
+          const err = await within(STOP_WAIT_MS, closeForced(c))
           if (err) logger.debug({ err }, 'Kafka consumer close failed')
           if (consumer === c) consumer = undefined
         }

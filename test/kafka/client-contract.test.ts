@@ -4,6 +4,9 @@
 // lands in Kafka, and through the client under test where it is about consuming.
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { after, describe, it } from 'node:test'
 import { Kafka, logLevel, Partitioners } from 'kafkajs'
@@ -16,6 +19,7 @@ import {
 } from '../../src/bridge/kafka-client.js'
 import { UnsError } from '../../src/errors.js'
 import { createLogger } from '../../src/logger.js'
+import { freePort, startKafka, type LocalKafka } from '../../scripts/local-kafka.js'
 import { readTopic, testBrokers, uniqueName } from '../helpers/kafka.js'
 import { eventually } from '../helpers/service.js'
 
@@ -311,6 +315,58 @@ for (const kind of CLIENTS) {
       assert.ok(err instanceof UnsError)
       assert.equal(err.code, 'UNS_ERR_KAFKA_PRODUCE_FAILED')
       assert.equal(err.retriable, true)
+    })
+
+    it('keeps a running consumer and a tail delivering across a Kafka restart', async () => {
+      const port = await freePort()
+      const dataDir = mkdtempSync(join(tmpdir(), 'contract-restart-'))
+      let kafka: LocalKafka = await startKafka({ port, dataDir })
+      const client = newClient({ brokers: [kafka.bootstrap], connectTimeoutMs: 1000, requestTimeoutMs: 3000 })
+      after(async () => {
+        await client.close()
+        await kafka.stop()
+        rmSync(dataDir, { recursive: true, force: true })
+      })
+      const topic = uniqueName('contract.restart')
+      await client.ensureTopics([{ topic, partitions: 1 }])
+      await client.connectProducer()
+      await client.send([{ topic, key: 'before', value: Buffer.from('1'), headers: {} }])
+      const consumed: string[] = []
+      const tailed: string[] = []
+      await client.consume({
+        groupId: uniqueName('contract-restart'),
+        topics: [topic],
+        fromBeginning: true,
+        eachRecord: async (r) => void consumed.push(r.key ?? ''),
+        onCrash: () => {},
+      })
+      await client.tail({
+        groupId: uniqueName('contract-restart-tail'),
+        topic,
+        eachRecord: (r) => void tailed.push(r.key ?? ''),
+        onCrash: () => {},
+      })
+      await eventually(
+        () => (consumed.includes('before') && tailed.includes('before') ? true : undefined),
+        30000,
+      )
+
+      await kafka.stop()
+      kafka = await startKafka({ port, dataDir })
+      // As the buffered producer does: reconnect the producer and send again until Kafka takes it.
+      await eventually(async () => {
+        try {
+          await client.send([{ topic, key: 'after', value: Buffer.from('2'), headers: {} }])
+          return true
+        } catch {
+          await client.connectProducer().catch(() => {})
+          return undefined
+        }
+      }, 60000)
+      await eventually(
+        () => (consumed.includes('after') && tailed.includes('after') ? true : undefined),
+        90000,
+      )
     })
 
     it('closes idempotently and leaves no handles: a process that used every method exits by itself', async () => {
