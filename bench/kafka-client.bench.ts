@@ -9,7 +9,7 @@
 //   raw      the library alone with 4 produce requests really in flight, not idempotent (the
 //            ceiling the issue measured; per-key order is not kept under retries there);
 //   headers  the price of each of today's telemetry headers: one header per record vs none;
-//   options  8 headers with idempotence, gzip, lz4.
+//   options  8 headers with idempotence, gzip, lz4, and batches of 5,000.
 // Prints one line per run and the markdown tables at the end. Run from the repository root:
 //   npx tsx bench/kafka-client.bench.ts [--suite adapter,raw,headers,options] [--reps 3] [--seconds 4]
 import { execSync, spawn } from 'node:child_process'
@@ -274,6 +274,7 @@ async function runParent(): Promise<void> {
         ['8 headers, idempotent', { idempotent: true }],
         ['8 headers, gzip', { compression: 'gzip' as const }],
         ['8 headers, lz4', { compression: 'lz4' as const }],
+        ['8 headers, batches of 5,000', { batch: 5000 }],
       ] as const)
         for (const client of order)
           await run(name, { ...common, ...extra, client, mode: 'adapter', headers: HEADER_SETS['8'] ?? [] })
