@@ -8,7 +8,8 @@
 //            0, 3 and 8 headers per record;
 //   raw      the library alone with 4 produce requests really in flight, not idempotent (the
 //            ceiling the issue measured; per-key order is not kept under retries there);
-//   headers  the price of each of today's telemetry headers: one header per record vs none;
+//   headers  the price of each of today's telemetry headers: one header per record vs none, every
+//            variant in turn within one child process per client (load drifts cancel);
 //   options  8 headers with idempotence, gzip, lz4, and batches of 5,000.
 // Prints one line per run and the markdown tables at the end. Run from the repository root:
 //   npx tsx bench/kafka-client.bench.ts [--suite adapter,raw,headers,options] [--reps 3] [--seconds 4]
@@ -45,6 +46,8 @@ const HEADER_VALUES: Readonly<Record<string, (path: string, n: number) => string
   'sparkplug-topic': (_p, n) => `spBv1.0/acme/DDATA/edge-${n % 10}/dev-1`,
 }
 const ALL_HEADERS = Object.keys(HEADER_VALUES)
+/** Header price runs: none, each header alone, all of them. */
+const PRICE_VARIANTS: readonly (readonly string[])[] = [[], ...ALL_HEADERS.map((h) => [h]), ALL_HEADERS]
 /** The per-record header sets of the adapter and raw suites: none, a lean three, today's eight. */
 const HEADER_SETS: Readonly<Record<string, readonly string[]>> = {
   '0': [],
@@ -72,19 +75,78 @@ interface Result {
   readonly cpuS: number
 }
 
-/** 20,000 distinct records of the service's shape, built before the clock starts. */
-function recordPool(plan: Plan): KafkaRecord[] {
-  return Array.from({ length: 20_000 }, (_, n) => {
+/** Distinct records of the service's shape (1,000 paths), built before the clock starts. */
+function recordPool(topic: string, headerNames: readonly string[], size = 20_000): KafkaRecord[] {
+  return Array.from({ length: size }, (_, n) => {
     const path = `plant/e${n % 10}/d1/m${String(n % 100).padStart(2, '0')}` // 15 bytes
     const headers: Record<string, string> = {}
-    for (const h of plan.headers) headers[h] = (HEADER_VALUES[h] as (p: string, n: number) => string)(path, n)
+    for (const h of headerNames) headers[h] = (HEADER_VALUES[h] as (p: string, n: number) => string)(path, n)
     const value = `{"value":${(n * 1.37).toFixed(3)},"timestamp":${1_760_000_000_000 + n},"quality":"good","datatype":"Double"}`
-    return { topic: plan.topic, key: path, value: Buffer.from(value.slice(0, 80)), headers }
+    return { topic, key: path, value: Buffer.from(value.slice(0, 80)), headers }
   })
 }
 
+/** Header price: one client, every header set in turn within each round, so that load drifts cancel. */
+interface PricePlan {
+  readonly client: ClientName
+  readonly brokers: string
+  readonly topic: string
+  readonly variants: readonly (readonly string[])[]
+  readonly rounds: number
+  readonly batchesPerWindow: number
+  readonly batch: number
+  readonly inFlight: number
+}
+
+async function runPriceChild(plan: PricePlan): Promise<void> {
+  const client = createKafkaClient(
+    {
+      client: plan.client,
+      brokers: [plan.brokers],
+      clientId: 'bench-header-price',
+      connectTimeoutMs: 3000,
+      requestTimeoutMs: 30000,
+      ssl: false,
+    },
+    createLogger('silent'),
+  )
+  await client.connectProducer()
+  const pools = plan.variants.map((headers) => recordPool(plan.topic, headers, 5000))
+  const window = async (pool: KafkaRecord[]): Promise<Result> => {
+    let next = 0
+    let started = 0
+    const cpu0 = process.cpuUsage()
+    const t0 = performance.now()
+    const sender = async (): Promise<void> => {
+      while (started < plan.batchesPerWindow) {
+        started++
+        const start = next
+        next = (next + plan.batch) % (pool.length - plan.batch)
+        await client.send(pool.slice(start, start + plan.batch))
+      }
+    }
+    await Promise.all(Array.from({ length: plan.inFlight }, () => sender()))
+    const cpu = process.cpuUsage(cpu0)
+    return {
+      records: plan.batchesPerWindow * plan.batch,
+      seconds: (performance.now() - t0) / 1000,
+      cpuS: (cpu.user + cpu.system) / 1e6,
+    }
+  }
+  for (const pool of pools) await window(pool) // warm-up
+  const results: Result[][] = plan.variants.map(() => [])
+  for (let r = 0; r < plan.rounds; r++)
+    for (let k = 0; k < pools.length; k++) {
+      const i = (k + r) % pools.length // a different variant first in each round
+      results[i]?.push(await window(pools[i] as KafkaRecord[]))
+    }
+  await client.close()
+  process.stdout.write(`${JSON.stringify(results)}\n`)
+  process.exit(0)
+}
+
 async function runChild(plan: Plan): Promise<void> {
-  const pool = recordPool(plan)
+  const pool = recordPool(plan.topic, plan.headers)
   let send: (records: KafkaRecord[]) => Promise<unknown>
   let close: () => Promise<unknown>
   if (plan.mode === 'adapter') {
@@ -168,6 +230,20 @@ interface Measured extends Result {
 
 const here = fileURLToPath(import.meta.url)
 
+function measurePrices(plan: PricePlan): Promise<Result[][]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', here, '--price-child', JSON.stringify(plan)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+    let out = ''
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()))
+    child.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`bench child exited with ${code}: ${out}`))
+      resolve(JSON.parse(out.trim().split('\n').at(-1) ?? '[]') as Result[][])
+    })
+  })
+}
+
 /** Runs one plan in a child; samples the Kafka process's CPU over the child's measuring window. */
 function measure(plan: Plan, kafkaPid: number | undefined): Promise<Measured> {
   return new Promise((resolve, reject) => {
@@ -224,13 +300,25 @@ async function runParent(): Promise<void> {
   const kafkaPid = /pid=(\d+)/.exec(pidText)?.[1] ? Number(/pid=(\d+)/.exec(pidText)?.[1]) : undefined
   const admin = new Kafka({ brokers: [brokers], clientId: 'bench-admin', logLevel: logLevel.NOTHING }).admin()
   await admin.connect()
+  // Topics are created through the adapter: kafkajs's own wait for leaders can fail on a fresh topic.
+  const setup = createKafkaClient(
+    {
+      brokers: [brokers],
+      clientId: 'bench-setup',
+      connectTimeoutMs: 3000,
+      requestTimeoutMs: 30000,
+      ssl: false,
+    },
+    createLogger('silent'),
+  )
 
   let topicN = 0
+  const prices = new Map<ClientName, Result[][][]>() // client -> repetition -> variant -> round
   const loads: number[] = []
   const results = new Map<string, Measured[]>()
   const run = async (label: string, plan: Omit<Plan, 'topic' | 'brokers'>): Promise<void> => {
     const topic = `bench.kafka-client.${process.pid}.${topicN++}`
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 3 }] })
+    await setup.ensureTopics([{ topic, partitions: 3 }])
     const m = await measure({ ...plan, topic, brokers }, kafkaPid)
     await admin.deleteTopics({ topics: [topic] }).catch(() => {})
     loads.push(loadavg()[0] ?? 0)
@@ -262,13 +350,25 @@ async function runParent(): Promise<void> {
       for (const [n, headers] of Object.entries(HEADER_SETS))
         for (const client of order)
           await run(`raw, ${n} headers`, { ...common, client, mode: 'raw', headers })
-    if (suites.has('headers')) {
-      for (const client of order)
-        await run('header price: none', { ...common, client, mode: 'adapter', headers: [] })
-      for (const h of ALL_HEADERS)
-        for (const client of order)
-          await run(`header price: ${h}`, { ...common, client, mode: 'adapter', headers: [h] })
-    }
+    if (suites.has('headers'))
+      for (const client of order) {
+        const topic = `bench.kafka-client.${process.pid}.${topicN++}`
+        await setup.ensureTopics([{ topic, partitions: 3 }])
+        const r = await measurePrices({
+          client,
+          brokers,
+          topic,
+          variants: PRICE_VARIANTS,
+          rounds: 5,
+          batchesPerWindow: 20,
+          batch: common.batch,
+          inFlight: common.inFlight,
+        })
+        await admin.deleteTopics({ topics: [topic] }).catch(() => {})
+        loads.push(loadavg()[0] ?? 0)
+        prices.set(client, [...(prices.get(client) ?? []), r])
+        say(`header prices ${client}: done, load ${loadavg()[0]?.toFixed(2)}`)
+      }
     if (suites.has('options'))
       for (const [name, extra] of [
         ['8 headers, idempotent', { idempotent: true }],
@@ -280,10 +380,15 @@ async function runParent(): Promise<void> {
           await run(name, { ...common, ...extra, client, mode: 'adapter', headers: HEADER_SETS['8'] ?? [] })
   }
   await admin.disconnect()
+  await setup.close()
   await kafka?.stop()
   rmSync(dataDir, { recursive: true, force: true })
 
-  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN
+  const median = (xs: number[]): number => {
+    const s = [...xs].sort((a, b) => a - b)
+    const mid = Math.floor(s.length / 2)
+    return s.length % 2 === 1 ? (s[mid] ?? NaN) : ((s[mid - 1] ?? NaN) + (s[mid] ?? NaN)) / 2
+  }
   const cell = (label: string, client: ClientName, what: 'rate' | 'cpu' | 'kafka'): string => {
     const ms = results.get(`${label}|${client}`) ?? []
     if (ms.length === 0) return ''
@@ -304,25 +409,55 @@ async function runParent(): Promise<void> {
       `${loadStart[0]?.toFixed(2)} at start, ${Math.min(...loads).toFixed(2)}–${Math.max(...loads).toFixed(2)} after each run; ` +
       `${new Date().toISOString()}, git ${sh('git rev-parse --short HEAD')}. Median of ${reps} (min–max).`,
     '',
-    ...table(
-      [
-        'run',
-        'kafkajs rec/s',
-        'platformatic rec/s',
-        'kafkajs µs/rec',
-        'platformatic µs/rec',
-        'Kafka µs/rec (kjs / plt)',
-      ],
-      labels.map((l) => [
-        l,
-        cell(l, 'kafkajs', 'rate'),
-        cell(l, 'platformatic', 'rate'),
-        cell(l, 'kafkajs', 'cpu'),
-        cell(l, 'platformatic', 'cpu'),
-        `${cell(l, 'kafkajs', 'kafka').split(' ')[0]} / ${cell(l, 'platformatic', 'kafka').split(' ')[0]}`,
-      ]),
-    ),
+    ...(labels.length === 0
+      ? []
+      : table(
+          [
+            'run',
+            'kafkajs rec/s',
+            'platformatic rec/s',
+            'kafkajs µs/rec',
+            'platformatic µs/rec',
+            'Kafka µs/rec (kjs / plt)',
+          ],
+          labels.map((l) => [
+            l,
+            cell(l, 'kafkajs', 'rate'),
+            cell(l, 'platformatic', 'rate'),
+            cell(l, 'kafkajs', 'cpu'),
+            cell(l, 'platformatic', 'cpu'),
+            `${cell(l, 'kafkajs', 'kafka').split(' ')[0]} / ${cell(l, 'platformatic', 'kafka').split(' ')[0]}`,
+          ]),
+        )),
   ]
+  if (prices.size > 0) {
+    // Price of a header set = its CPU per record minus that of no headers in the same round.
+    const usPerRec = (m: Result): number => (m.cpuS * 1e6) / m.records
+    const priceOf = (client: ClientName, v: number): string => {
+      const diffs: number[] = []
+      const base: number[] = []
+      for (const rep of prices.get(client) ?? [])
+        rep[v]?.forEach((m, round) => {
+          const none = rep[0]?.[round]
+          if (none) diffs.push(usPerRec(m) - usPerRec(none))
+          if (none) base.push(usPerRec(none))
+        })
+      return v === 0 ? `${median(base).toFixed(1)} (none)` : `+${median(diffs).toFixed(2)}`
+    }
+    lines.push(
+      '',
+      `Header prices: client CPU µs per record, one header per record minus none, median over ${reps} x 5 rounds:`,
+      '',
+      ...table(
+        ['headers', 'kafkajs µs/rec', 'platformatic µs/rec'],
+        PRICE_VARIANTS.map((v, i) => [
+          v.length === 0 ? 'none' : v.length === 1 ? `\`${v[0]}\`` : `all ${v.length}`,
+          priceOf('kafkajs', i),
+          priceOf('platformatic', i),
+        ]),
+      ),
+    )
+  }
   console.log(lines.join('\n'))
 }
 
@@ -331,5 +466,7 @@ function fmt(x: number): string {
 }
 
 const childAt = process.argv.indexOf('--child')
+const priceAt = process.argv.indexOf('--price-child')
 if (childAt >= 0) await runChild(JSON.parse(process.argv[childAt + 1] ?? '{}') as Plan)
+else if (priceAt >= 0) await runPriceChild(JSON.parse(process.argv[priceAt + 1] ?? '{}') as PricePlan)
 else await runParent()
