@@ -1,0 +1,59 @@
+// A record Kafka refuses for good (larger than max.message.bytes) fails on its own with
+// UNS_ERR_KAFKA_RECORD_REFUSED, and the buffered producer moves on to the records queued behind it,
+// on either client (the adapters set `retriable`; producer.ts looks at nothing else).
+import assert from 'node:assert/strict'
+import { after, it } from 'node:test'
+import { createKafkaClient } from '../../src/bridge/kafka-client.js'
+import { createBufferedProducer } from '../../src/bridge/producer.js'
+import { createLogger } from '../../src/logger.js'
+import { createMetrics } from '../../src/metrics.js'
+import { readTopic, testBrokers, uniqueName } from '../helpers/kafka.js'
+
+for (const kind of ['kafkajs', 'platformatic'] as const) {
+  it(`${kind}: a refused record fails alone and the records behind it are delivered`, async () => {
+    const logger = createLogger('silent')
+    const client = createKafkaClient(
+      {
+        client: kind,
+        brokers: [testBrokers()],
+        clientId: uniqueName('refused'),
+        connectTimeoutMs: 3000,
+        requestTimeoutMs: 10000,
+        ssl: false,
+      },
+      logger,
+    )
+    const producer = createBufferedProducer(
+      { client, logger, metrics: createMetrics() },
+      {
+        lingerMs: 0,
+        maxBatchRecords: 1,
+        bufferMaxRecords: 100,
+        bufferMaxBytes: 10_000_000,
+        reconnectInitialMs: 100,
+        reconnectMaxMs: 1000,
+      },
+    )
+    after(async () => {
+      await producer.close(5000)
+      await client.close()
+    })
+    const topic = uniqueName('refused')
+    await client.ensureTopics([{ topic, partitions: 1 }])
+    const produce = (key: string, bytes: number) => {
+      const r = producer.produce({ topic, key, value: Buffer.alloc(bytes, 97), headers: {} }, true)
+      assert.equal(r.status, 'queued')
+      return r.status === 'queued' ? r.acked : Promise.resolve()
+    }
+    const big = produce('big', 1_200_000)
+    const small = [produce('a', 10), produce('b', 10)]
+    await assert.rejects(big, { code: 'UNS_ERR_KAFKA_RECORD_REFUSED', retriable: false })
+    await Promise.all(small)
+    assert.equal(producer.state, 'connected', 'a refusal is not an outage')
+    const records = await readTopic(topic, 2, 30000)
+    assert.deepEqual(
+      records.map((r) => r.key),
+      ['a', 'b'],
+    )
+  })
+}
