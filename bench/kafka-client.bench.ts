@@ -294,6 +294,19 @@ async function runParent(): Promise<void> {
   say(`uptime: ${sh('uptime')}`)
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-kafka-client-'))
   const kafka = args.brokers ? undefined : await startKafka({ dataDir, log: say })
+  // A failed run must not leave its Kafka behind.
+  const stopKafka = async (): Promise<void> => {
+    await kafka?.stop()
+    rmSync(dataDir, { recursive: true, force: true })
+  }
+  process.once('uncaughtException', (err) => {
+    console.error(err)
+    void stopKafka().finally(() => process.exit(1))
+  })
+  process.once('unhandledRejection', (err) => {
+    console.error(err)
+    void stopKafka().finally(() => process.exit(1))
+  })
   const brokers = args.brokers ?? kafka?.bootstrap ?? ''
   const port = brokers.split(':').at(-1) ?? ''
   const pidText = sh(`ss -ltnpH 'sport = :${port}' | grep -o 'pid=[0-9]*' | head -1`)
@@ -381,8 +394,7 @@ async function runParent(): Promise<void> {
   }
   await admin.disconnect()
   await setup.close()
-  await kafka?.stop()
-  rmSync(dataDir, { recursive: true, force: true })
+  await stopKafka()
 
   const median = (xs: number[]): number => {
     const s = [...xs].sort((a, b) => a - b)
