@@ -5,9 +5,10 @@ import type { Bridge, InboundPublish, Rejection } from './bridge/index.js'
 import type { MqttMessage } from './broker/index.js'
 import type { Logger } from './logger.js'
 import type { Metrics } from './metrics.js'
-import { parseUnsPath, parseUnsPayload, toEnvelopeJson, type NamespaceTree } from './namespace/index.js'
+import { type NamespaceTree } from './namespace/index.js'
+import { parseUnsPath, parseUnsPayload, toEnvelopeJson } from './uns/index.js'
 import type { CheckResult, Registry } from './registry/index.js'
-import type { UnsEvent } from './uns-event.js'
+import type { UnsEvent } from './uns/index.js'
 
 export interface PipelineDeps {
   /** Absent when Sparkplug is not wired; read per message like the bridge. */

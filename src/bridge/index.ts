@@ -1,7 +1,14 @@
 import type { Logger } from '../logger.js'
 import type { Metrics } from '../metrics.js'
-import { createKafkaClient, type ConsumerHandle, type KafkaClientConfig } from './kafka-client.js'
-import { createBufferedProducer, type BufferedProducerConfig, type LinkState } from './producer.js'
+import {
+  createBufferedProducer,
+  createKafkaClient,
+  type BufferedProducerConfig,
+  type ConsumerHandle,
+  type KafkaClientConfig,
+  type KafkaRecord,
+  type LinkState,
+} from '../kafka/index.js'
 import {
   toDeadLetterRecord,
   toSparkplugRecord,
@@ -10,25 +17,16 @@ import {
   type InboundPublish,
   type Rejection,
 } from './mqtt-to-kafka.js'
-import type { KafkaRecord } from './kafka-client.js'
-import type { UnsEvent } from '../uns-event.js'
+import type { UnsEvent } from '../uns/index.js'
 import { toCommandPublish, type CommandPublish } from './kafka-to-mqtt.js'
 import { createStateFollower, type StateRecord } from './state-follower.js'
 import { createStateCoalescer } from './state-coalescer.js'
 import { createRouter, renderOutbound, type InboundRouteConfig, type OutboundRouteConfig } from './rules.js'
 
-export type { LinkState } from './producer.js'
+export type { LinkState } from '../kafka/index.js'
 export type { InboundPublish, Rejection } from './mqtt-to-kafka.js'
 export type { CommandPublish } from './kafka-to-mqtt.js'
 export type { StateRecord } from './state-follower.js'
-export { createKafkaClient } from './kafka-client.js'
-export type {
-  ConsumedRecord,
-  KafkaClient,
-  KafkaClientConfig,
-  KafkaRecord,
-  TailHandle,
-} from './kafka-client.js'
 
 export interface BridgeConfig extends KafkaClientConfig, BufferedProducerConfig {
   readonly instanceId: string

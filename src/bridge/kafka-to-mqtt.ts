@@ -1,6 +1,6 @@
 // Kafka -> MQTT: a consumed record becomes an MQTT publish at the topic its inbound route renders
 // (the commands topic: the UNS path in the key).
-import type { ConsumedRecord } from './kafka-client.js'
+import type { ConsumedRecord } from '../kafka/index.js'
 import type { InboundRoute } from './rules.js'
 
 export interface CommandPublish {

@@ -1,8 +1,8 @@
 // MQTT -> Kafka records (PRODUCT.md §4). Telemetry keeps the publisher's bytes as they were sent;
 // the state topic holds the normalised JSON envelope per path; the dead-letter topic keeps the
 // original bytes with the reason in headers, so an operator can see why and replay.
-import type { UnsEvent } from '../uns-event.js'
-import type { KafkaRecord } from './kafka-client.js'
+import type { UnsEvent } from '../uns/index.js'
+import type { KafkaRecord } from '../kafka/index.js'
 
 export interface InboundPublish {
   readonly topic: string

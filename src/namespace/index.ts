@@ -1,7 +1,3 @@
-export { parseUnsPath, type UnsPath, type UnsPathLimits } from './uns-path.js'
-export { parseUnsPayload, toEnvelopeJson, type UnsPayload } from './envelope.js'
-export { toJsonValue, type JsonValue } from './json-value.js'
-export type { Result } from './result.js'
 export { loadNamespace } from './loader.js'
 export {
   DEFAULT_LEVELS,
@@ -34,4 +30,4 @@ export {
 export type { NodeDefinitionView, NodeView, TreeEntry, ValueView } from './tree-views.js'
 export type { ValuesPage } from './tree-values.js'
 export type { SearchHit, SearchQuery } from './tree-search.js'
-export { matchesFilter, parseTopicFilter, type TopicFilter } from './mqtt-filter.js'
+export { FIELD_CLASSES, FIELD_TYPES, namespaceFileSchema } from './file-schema.js'

@@ -4,10 +4,10 @@ import {
   NamespacePathUndeclared,
   type UnsError,
 } from '../errors.js'
-import type { Quality, UnsEvent, UnsValue } from '../uns-event.js'
+import type { Quality, UnsEvent, UnsValue } from '../uns/index.js'
 import type { FieldClass, NamespaceDefinition } from './definition.js'
-import { matchesFilter, parseTopicFilter, type TopicFilter } from './mqtt-filter.js'
-import { fail, ok, type Result } from './result.js'
+import { matchesFilter, parseTopicFilter, type TopicFilter } from '../uns/index.js'
+import { fail, ok, type Result } from '../uns/index.js'
 import { buildDeclared, createInterner, ensurePath, findNode } from './tree-build.js'
 import { removeChild, TreeNode } from './tree-node.js'
 import { searchTree, type SearchHit, type SearchQuery } from './tree-search.js'
@@ -21,7 +21,7 @@ import {
   type NodeView,
   type TreeEntry,
 } from './tree-views.js'
-import { parseUnsPath } from './uns-path.js'
+import { parseUnsPath } from '../uns/index.js'
 
 export interface NamespaceTreeOptions {
   /** `strict`: undeclared paths are rejected; `lenient`: they are added with `declared: false`. */

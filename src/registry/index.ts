@@ -31,11 +31,7 @@ export type {
   ValidationResult,
   Verdict,
 } from './types.js'
-// Built-in envelope schema: exported here until src/schemas/index.ts (owned elsewhere) re-exports it.
-// eslint-disable-next-line no-restricted-imports
-export { UNS_ENVELOPE_SUBJECT, unsEnvelopeSchema } from '../schemas/uns-envelope.schema.js'
-export { registryRoutes, type RegistryRoutesOptions } from './routes.js'
-export { confluentRoutes, type ConfluentRoutesOptions } from './confluent-routes.js'
+export { UNS_ENVELOPE_SUBJECT, unsEnvelopeSchema } from './envelope-schema.js'
 export {
   createServiceRegistry,
   type ServiceRegistry,

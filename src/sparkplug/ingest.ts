@@ -3,8 +3,8 @@
 // path: registry -> tree -> Kafka, and the JSON envelope republished retained on the UNS topic, so that
 // plain MQTT clients see clean JSON. The host's publishes (Rebirth requests) go out through its client.
 import type { UnsError } from '../errors.js'
-import { toEnvelopeJson } from '../namespace/index.js'
-import type { UnsEvent } from '../uns-event.js'
+import { toEnvelopeJson } from '../uns/index.js'
+import type { UnsEvent } from '../uns/index.js'
 import type { HostOutcome, MetricUpdate, PublishAction } from './host-types.js'
 import type { SparkplugHost } from './session.js'
 import { NAMESPACE } from './topic.js'

@@ -12,7 +12,7 @@ import {
   SpbUnknownMetric,
   SpbUnknownNode,
 } from '../errors.js'
-import type { UnsValue } from '../uns-event.js'
+import type { UnsValue } from '../uns/index.js'
 import { encodeCommand, encodeRebirthRequest, type CommandMetric } from './encode.js'
 import type {
   CommandResult,

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict'
 import { after, describe, test } from 'node:test'
 import { Kafka, logLevel } from 'kafkajs'
-import { createKafkaClient, type KafkaClient } from '../../src/bridge/index.js'
+import { createKafkaClient, type KafkaClient } from '../../src/kafka/index.js'
 import { createLogger } from '../../src/logger.js'
 import {
   createKafkaRegistryStore,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { UnsError } from '../../src/errors.js'
 import { createNamespaceTree, loadNamespace, type ValueChange } from '../../src/namespace/index.js'
-import type { UnsEvent } from '../../src/uns-event.js'
+import type { UnsEvent } from '../../src/uns/index.js'
 
 const def = await loadNamespace('namespace')
 const FILLER = 'acme/berlin/packaging/line-1/filler'
