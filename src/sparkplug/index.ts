@@ -11,6 +11,7 @@ export {
   type SparkplugServiceDeps,
 } from './service.js'
 export type { WriteResult, WriteSource } from './writes.js'
+export type { SparkplugResult, SparkplugValue } from './ingest.js'
 export { duplexPair } from './host-client.js'
 export { toUnsEvent } from './to-uns-event.js'
 export type {

@@ -18,3 +18,12 @@ export interface OutgoingMessage {
   readonly qos: 0 | 1
   readonly retain: boolean
 }
+
+/** Why an input was refused: the dead-letter record's headers and the operator's reason. */
+export interface Rejection {
+  readonly code: string
+  readonly reason: string
+  readonly subject?: string
+  readonly version?: number
+  readonly errors?: readonly { readonly instancePath: string; readonly message: string }[]
+}
