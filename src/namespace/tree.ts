@@ -20,6 +20,7 @@ import {
   toValueView,
   type NodeView,
   type TreeEntry,
+  type ValueView,
 } from './tree-views.js'
 import { parseUnsPath, type UnsPath } from '../uns/index.js'
 
@@ -42,13 +43,7 @@ export interface ApplyOutcome {
 }
 
 /** What `subscribe` callbacks receive: one change of a current value. */
-export interface ValueChange {
-  readonly path: string
-  readonly value: UnsValue
-  readonly timestamp: number
-  readonly quality: Quality
-  readonly datatype?: string
-  readonly source: string
+export interface ValueChange extends Omit<ValueView, 'lastSeen'> {
   readonly tombstone: boolean
 }
 

@@ -1,6 +1,6 @@
 // NBIRTH and DBIRTH: a birth (re)builds the metric model of a node or device and brings it online.
 import { SpbBirthInvalid } from '../errors.js'
-import { birthProblems, keyOf, type HostContext } from './host-context.js'
+import { birthProblems, keyOf, type EdgeMessageHandler, type HostContext } from './host-context.js'
 import type { HostOutcome } from './host-types.js'
 import {
   bdSeqOf,
@@ -11,17 +11,10 @@ import {
   type NodeState,
   type Pending,
 } from './node-state.js'
-import { decodeMetrics, type Envelope } from './payload.js'
+import { decodeMetrics } from './payload.js'
 import { createSequenceTracker } from './sequence.js'
-import type { EdgeTopic } from './topic.js'
 
-export function onNodeBirth(
-  ctx: HostContext,
-  t: EdgeTopic,
-  env: Envelope,
-  receivedAt: number,
-  o: HostOutcome,
-): void {
+export const onNodeBirth: EdgeMessageHandler = (ctx, t, env, receivedAt, o) => {
   const d = decodeMetrics(env)
   const bdSeq = bdSeqOf(d)
   let bad: string | undefined

@@ -3,19 +3,20 @@
 import { SpbPayloadInvalid, SpbSeqGap, SpbUnknownNode } from '../errors.js'
 import { onDeviceBirth } from './births.js'
 import { onDeviceDeath } from './deaths.js'
-import { descriptor, emptyOutcome, keyOf, metricProblems, type HostContext } from './host-context.js'
+import {
+  descriptor,
+  emptyOutcome,
+  keyOf,
+  metricProblems,
+  type EdgeMessageHandler,
+  type HostContext,
+} from './host-context.js'
 import type { HostOutcome } from './host-types.js'
 import { applyData, targetOf, type NodeState, type Pending } from './node-state.js'
-import { decodeMetrics, type Envelope } from './payload.js'
-import { toSparkplugTopic, type EdgeTopic } from './topic.js'
+import { decodeMetrics } from './payload.js'
+import { toSparkplugTopic } from './topic.js'
 
-export function onSequenced(
-  ctx: HostContext,
-  t: EdgeTopic,
-  env: Envelope,
-  receivedAt: number,
-  o: HostOutcome,
-): void {
+export const onSequenced: EdgeMessageHandler = (ctx, t, env, receivedAt, o) => {
   const node = ctx.nodes.get(keyOf(t.group, t.edge))
   if (node === undefined || !node.online || node.seq === undefined) {
     // DATA/DBIRTH/DDEATH before NBIRTH [tck-id-payloads-ndata-order, tck-id-payloads-dbirth-order]:

@@ -1,18 +1,12 @@
 // NDEATH and DDEATH, and the host losing its server: nodes and devices go offline, their metrics stale.
 import { SpbDeathIgnored } from '../errors.js'
-import { descriptor, keyOf, type HostContext } from './host-context.js'
+import { descriptor, keyOf, type EdgeMessageHandler, type HostContext } from './host-context.js'
 import type { HostOutcome } from './host-types.js'
 import { bdSeqOf, markStale, targetOf, type DeviceState, type NodeState } from './node-state.js'
-import { decodeMetrics, type Envelope } from './payload.js'
+import { decodeMetrics } from './payload.js'
 import type { EdgeTopic } from './topic.js'
 
-export function onNodeDeath(
-  ctx: HostContext,
-  t: EdgeTopic,
-  env: Envelope,
-  receivedAt: number,
-  o: HostOutcome,
-): void {
+export const onNodeDeath: EdgeMessageHandler = (ctx, t, env, receivedAt, o) => {
   const node = ctx.nodes.get(keyOf(t.group, t.edge))
   const bdSeq = bdSeqOf(decodeMetrics(env))
   // Only an NDEATH with the bdSeq of the current NBIRTH counts; a late will of an older session is

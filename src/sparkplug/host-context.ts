@@ -5,7 +5,7 @@ import { SpbBirthInvalid, SpbPayloadInvalid, SpbUnknownMetric } from '../errors.
 import { encodeRebirthRequest } from './encode.js'
 import type { HostOutcome, PublishAction, SparkplugHostConfig, SparkplugHostDeps } from './host-types.js'
 import type { NodeState } from './node-state.js'
-import type { DecodedPayload } from './payload.js'
+import type { DecodedPayload, Envelope } from './payload.js'
 import { toSparkplugTopic, type EdgeTopic } from './topic.js'
 
 export interface HostContext {
@@ -21,6 +21,15 @@ export interface HostContext {
 }
 
 const MAX_RATE_ENTRIES = 10_000
+
+/** Handles one received NBIRTH, NDEATH or sequenced message of an edge node, adding to `o`. */
+export type EdgeMessageHandler = (
+  ctx: HostContext,
+  t: EdgeTopic,
+  env: Envelope,
+  receivedAt: number,
+  o: HostOutcome,
+) => void
 
 export const keyOf = (group: string, edge: string): string => `${group}/${edge}`
 
