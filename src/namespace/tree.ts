@@ -4,7 +4,7 @@ import {
   NamespacePathUndeclared,
   type UnsError,
 } from '../errors.js'
-import type { Quality, UnsEvent, UnsValue } from '../uns/index.js'
+import type { UnsEvent } from '../uns/index.js'
 import type { FieldClass, NamespaceDefinition } from './definition.js'
 import { matchesFilter, parseTopicFilter, type TopicFilter } from '../uns/index.js'
 import { fail, ok, type Result } from '../uns/index.js'

@@ -9,12 +9,9 @@ import { Registry as MetricsRegistry } from 'prom-client'
 import { buildApi } from '../../src/api/index.js'
 import { createKafkaClient, type KafkaClient } from '../../src/kafka/index.js'
 import { createLogger } from '../../src/logger.js'
-import {
-  createKafkaRegistryStore,
-  createRegistry,
-  type Registry,
-  type RegistryStore,
-} from '../../src/registry/index.js'
+import { createRegistry, type Registry } from '../../src/registry/index.js'
+import { createKafkaRegistryStore } from '../../src/registry/kafka-store.js'
+import { type RegistryStore } from '../../src/registry/store.js'
 import { testBrokers, uniqueName } from '../helpers/kafka.js'
 
 const logger = createLogger('silent')
