@@ -15,7 +15,6 @@ import {
   type OutgoingMessage,
   type Rejection,
   type UnsEvent,
-  type UnsPath,
 } from '../src/uns/index.js'
 import { deferred, settle, track, type Deferred } from './helpers/deferred.js'
 import { metricValue } from './helpers/metrics.js'
@@ -37,7 +36,8 @@ interface Forwarded {
 function recordingBridge() {
   const forwarded: Forwarded[] = []
   const raw: { message: InboundMessage; receivedAt: number; done: Deferred<void> }[] = []
-  const dead: { message: InboundMessage; rejection: Rejection; receivedAt: number; done: Deferred<void> }[] = []
+  const dead: { message: InboundMessage; rejection: Rejection; receivedAt: number; done: Deferred<void> }[] =
+    []
   const bridge: NonNullable<PipelineDeps['bridge']> = {
     forward(message, event, placement, envelope, headers) {
       const done = deferred()
@@ -126,7 +126,12 @@ async function setUp(
   return { ...rec, pipeline, tree, registry, metrics, logs, published, ingest }
 }
 
-const publish = (topic: string, payload: string | Buffer, qos: 0 | 1 = 1, clientId = 'plc-1'): InboundMessage => ({
+const publish = (
+  topic: string,
+  payload: string | Buffer,
+  qos: 0 | 1 = 1,
+  clientId = 'plc-1',
+): InboundMessage => ({
   topic,
   payload: Buffer.isBuffer(payload) ? payload : Buffer.from(payload),
   qos,
@@ -307,7 +312,9 @@ function spbValue(path: string, value: number, extra: Partial<UnsEvent> = {}): S
     origin: 'test-instance',
     ...extra,
   }
-  return { event, path: parseUnsPath(path).value as UnsPath, json: ` ${toEnvelopeJson(event)}` }
+  const parsed = parseUnsPath(path)
+  assert.ok(parsed.ok)
+  return { event, path: parsed.value, json: ` ${toEnvelopeJson(event)}` }
 }
 
 describe('a Sparkplug result through the pipeline', () => {

@@ -2,7 +2,12 @@ import assert from 'node:assert/strict'
 import { Writable } from 'node:stream'
 import { describe, test } from 'node:test'
 import type { AedesPublishPacket, Client, PublishPacket } from 'aedes'
-import { authorizeForwardHook, authorizePublishHook, publishedHook, type PublishHook } from '../../src/broker/hooks.js'
+import {
+  authorizeForwardHook,
+  authorizePublishHook,
+  publishedHook,
+  type PublishHook,
+} from '../../src/broker/hooks.js'
 import { createLogger } from '../../src/logger.js'
 import { createMetrics } from '../../src/metrics.js'
 import type { InboundMessage, OutgoingMessage } from '../../src/uns/index.js'
@@ -13,7 +18,12 @@ import { metricValue } from '../helpers/metrics.js'
 const client = (id: string, filters: string[] = []): Client =>
   ({ id, subscriptions: Object.fromEntries(filters.map((f) => [f, { qos: 1 }])) }) as unknown as Client
 
-const packet = (topic: string, payload: string | Buffer = '1', qos: 0 | 1 = 1, retain = false): PublishPacket => ({
+const packet = (
+  topic: string,
+  payload: string | Buffer = '1',
+  qos: 0 | 1 = 1,
+  retain = false,
+): PublishPacket => ({
   cmd: 'publish',
   topic,
   payload,
@@ -105,7 +115,7 @@ describe('authorizePublish', () => {
     assert.equal(await h.authorizeNow(client('c'), packet('a/b', '0123456789')), null, '10 bytes pass')
     const err = await h.authorizeNow(client('c'), packet('a/b', 'ääääää'))
     assert.match(String(err?.message), /payload of 12 bytes exceeds mqtt.maxPayloadBytes/)
-    assert.equal(await h.authorizeNow(client('c'), packet('a/b', Buffer.alloc(11))) instanceof Error, true)
+    assert.equal((await h.authorizeNow(client('c'), packet('a/b', Buffer.alloc(11)))) instanceof Error, true)
     assert.equal(await metricValue(h.metrics, 'uns_mqtt_rejected_total', { reason: 'payload_too_large' }), 2)
     assert.equal(h.seen.length, 1, 'only the publish that fits is handed on')
   })

@@ -12,7 +12,9 @@ export async function metricValue(
 ): Promise<number> {
   const base = name.replace(/_(count|sum)$/, '')
   const metric = metrics.registry.getSingleMetric(name) ?? metrics.registry.getSingleMetric(base)
-  const values = (await metric?.get())?.values ?? []
+  // Histograms name each series (`_bucket`, `_sum`, `_count`); counters and gauges do not.
+  const values: { value: number; labels: Record<string, unknown>; metricName?: string }[] =
+    (await metric?.get())?.values ?? []
   const found = values.find(
     (v) =>
       (v.metricName ?? name) === name &&

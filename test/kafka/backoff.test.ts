@@ -2,7 +2,8 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { createBackoff } from '../../src/kafka/index.js'
 
-const delays = (b: { nextDelayMs(): number }, n: number): number[] => Array.from({ length: n }, () => b.nextDelayMs())
+const delays = (b: { nextDelayMs(): number }, n: number): number[] =>
+  Array.from({ length: n }, () => b.nextDelayMs())
 
 test('the wait doubles after each attempt and stays at the maximum', () => {
   // random() = 1: the whole interval, so the sequence shows the doubling itself.

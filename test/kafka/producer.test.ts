@@ -88,7 +88,10 @@ const poison = (): Error =>
   })
 
 const retriable = (): Error =>
-  Object.assign(new Error('Connection error: ECONNREFUSED'), { name: 'KafkaJSConnectionError', retriable: true })
+  Object.assign(new Error('Connection error: ECONNREFUSED'), {
+    name: 'KafkaJSConnectionError',
+    retriable: true,
+  })
 
 describe('the buffered producer', () => {
   test('sends records in arrival order with one batch in flight at a time', async () => {
@@ -113,7 +116,13 @@ describe('the buffered producer', () => {
     p.sends[2]?.done.resolve()
     await Promise.all(acks)
     assert.deepEqual(order, ['a', 'b', 'c', 'd'])
-    assert.deepEqual(p.producer.stats(), { bufferedRecords: 0, bufferedBytes: 0, waiting: 0, sent: 4, dropped: 0 })
+    assert.deepEqual(p.producer.stats(), {
+      bufferedRecords: 0,
+      bufferedBytes: 0,
+      waiting: 0,
+      sent: 4,
+      dropped: 0,
+    })
     await p.producer.close(100)
   })
 
@@ -209,7 +218,13 @@ describe('the buffered producer', () => {
     assert.deepEqual(p.sends[2]?.keys, ['q1-c'])
     p.sends[2]?.done.resolve()
     await Promise.all([...held, held2])
-    assert.deepEqual(p.producer.stats(), { bufferedRecords: 0, bufferedBytes: 0, waiting: 0, sent: 5, dropped: 2 })
+    assert.deepEqual(p.producer.stats(), {
+      bufferedRecords: 0,
+      bufferedBytes: 0,
+      waiting: 0,
+      sent: 5,
+      dropped: 2,
+    })
     await p.producer.close(100)
   })
 
@@ -276,7 +291,9 @@ describe('the buffered producer', () => {
     // After close: must-deliver records fail at once, best-effort ones are dropped.
     const late = p.producer.produce(rec('c'), true)
     assert.equal(late.status, 'queued')
-    await assert.rejects(late.status === 'queued' ? late.acked : Promise.resolve(), { code: 'UNS_ERR_BRIDGE_CLOSED' })
+    await assert.rejects(late.status === 'queued' ? late.acked : Promise.resolve(), {
+      code: 'UNS_ERR_BRIDGE_CLOSED',
+    })
     assert.deepEqual(p.producer.produce(rec('d'), false), { status: 'dropped' })
   })
 
