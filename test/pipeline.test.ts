@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict'
-import { Writable } from 'node:stream'
 import { describe, test } from 'node:test'
 import type { Placement } from '../src/bridge/index.js'
 import { createLogger } from '../src/logger.js'
@@ -17,6 +16,7 @@ import {
   type UnsEvent,
 } from '../src/uns/index.js'
 import { deferred, settle, track, type Deferred } from './helpers/deferred.js'
+import { captureLogs } from './helpers/logs.js'
 import { metricValue } from './helpers/metrics.js'
 
 const definition = await loadNamespace('namespace')
@@ -91,17 +91,7 @@ async function setUp(
     { models: { definition, policy: 'reject' } },
   )
   await opts.registry?.(registry)
-  const logs: Record<string, unknown>[] = []
-  const logger = createLogger(
-    'debug',
-    new Writable({
-      write(chunk: Buffer, _enc, done) {
-        for (const line of chunk.toString().split('\n'))
-          if (line) logs.push(JSON.parse(line) as Record<string, unknown>)
-        done()
-      },
-    }),
-  )
+  const { logger, logs } = captureLogs()
   const rec = recordingBridge()
   const published: OutgoingMessage[] = []
   const pipeline = createPipeline(

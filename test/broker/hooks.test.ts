@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict'
-import { Writable } from 'node:stream'
 import { describe, test } from 'node:test'
 import type { AedesPublishPacket, Client, PublishPacket } from 'aedes'
 import {
@@ -8,10 +7,10 @@ import {
   publishedHook,
   type PublishHook,
 } from '../../src/broker/hooks.js'
-import { createLogger } from '../../src/logger.js'
 import { createMetrics } from '../../src/metrics.js'
 import type { InboundMessage, OutgoingMessage } from '../../src/uns/index.js'
 import { deferred, settle, type Deferred } from '../helpers/deferred.js'
+import { captureLogs } from '../helpers/logs.js'
 import { metricValue } from '../helpers/metrics.js'
 
 // aedes hands the hooks its client and packet objects; these carry the fields the hooks read.
@@ -43,17 +42,7 @@ const out = (topic: string): OutgoingMessage => ({ topic, payload: Buffer.from(t
 /** The publish and published hooks as createBroker wires them, with a recording publish hook. */
 function setUp(config = { maxPayloadBytes: 10 }) {
   const metrics = createMetrics()
-  const logs: Record<string, unknown>[] = []
-  const logger = createLogger(
-    'debug',
-    new Writable({
-      write(chunk: Buffer, _enc, done) {
-        for (const line of chunk.toString().split('\n'))
-          if (line) logs.push(JSON.parse(line) as Record<string, unknown>)
-        done()
-      },
-    }),
-  )
+  const { logger, logs } = captureLogs()
   const after = new WeakMap<PublishPacket, readonly OutgoingMessage[]>()
   const seen: InboundMessage[] = []
   let outcome: ReturnType<PublishHook> = { republish: [] }
