@@ -139,6 +139,8 @@ export function createBufferedProducer(
           bytes -= e.bytes
           e.reject(err as Error)
         }
+        // Their room goes to the records held for it, else those (and every record after) wait forever.
+        admitWaiting()
         logger.error({ err, records: batch.length }, 'Kafka rejected a batch; records failed')
       } else if (state === 'connected') {
         setState('disconnected', err as Error)
