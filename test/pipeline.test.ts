@@ -6,7 +6,8 @@ import { createMetrics, type Metrics } from '../src/metrics.js'
 import { createNamespaceTree, loadNamespace, type NamespaceTree } from '../src/namespace/index.js'
 import { createPipeline, restoreStateRecord, type PipelineDeps } from '../src/pipeline.js'
 import { createMemoryStore, createRegistry, type Registry } from '../src/registry/index.js'
-import type { SparkplugResult, SparkplugValue } from '../src/sparkplug/index.js'
+import type { SparkplugResult } from '../src/sparkplug/index.js'
+import type { SparkplugValue } from '../src/sparkplug/ingest.js'
 import {
   parseUnsPath,
   toEnvelopeJson,
