@@ -3,7 +3,17 @@
 import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
-const stages = ['broker', 'sparkplug', 'namespace', 'registry', 'schemas', 'bridge', 'api', 'config']
+const stages = [
+  'broker',
+  'sparkplug',
+  'namespace',
+  'registry',
+  'schemas',
+  'bridge',
+  'api',
+  'config',
+  'security',
+]
 
 export default tseslint.config(
   { ignores: ['dist/', 'coverage/', '.cache/', 'node_modules/', 'web/vendor/'] },
