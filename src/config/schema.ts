@@ -12,7 +12,7 @@ const port = (def: number, what: string) =>
 /** Settings whose values `--print-config` and the logs never show. */
 export const SECRET_KEYS = ['password', 'token'] as const
 
-const pemFile = (what: string) => Type.String({ minLength: 1, description: `PEM ${what} file` })
+const pemFile = (what: string) => Type.String({ minLength: 1, description: `Path of the PEM ${what}` })
 
 const MqttTls = Type.Object(
   {
@@ -37,12 +37,12 @@ const MqttTls = Type.Object(
 const Broker = Type.Object(
   {
     port: port(1883, 'MQTT over TCP port'),
-    tls: Type.Optional(MqttTls),
     maxPayloadBytes: Type.Integer({
       minimum: 1,
       default: 1_048_576,
       description: 'Largest PUBLISH payload accepted, in bytes; larger ones close the connection',
     }),
+    tls: Type.Optional(MqttTls),
   },
   { additionalProperties: false, default: {} },
 )
@@ -257,7 +257,7 @@ const OutboundRoute = Type.Object(
       description:
         'Key template: {path}, {level:N}, {clientId}, {class}; the key picks the partition, an empty key spreads records',
     }),
-    headers: Type.Record(Type.String(), Type.String(), {
+    headers: Type.Record(Type.String(), Type.String({ description: 'Header value template' }), {
       default: {},
       description: 'Extra headers; values are templates as for key',
     }),
@@ -403,15 +403,15 @@ const Security = Type.Object(
     anonymousRoles: roleNames('anonymous clients when security.anonymous is true'),
     users: Type.Array(User, {
       default: [],
-      description: 'Users: MQTT username/password or client certificate, HTTP Basic (YAML only)',
+      description: 'Users: MQTT username/password or client certificate, HTTP Basic',
     }),
     tokens: Type.Array(ApiToken, {
       default: [],
-      description: 'API bearer tokens, stored as hashes (YAML only)',
+      description: 'API bearer tokens, stored as hashes',
     }),
     roles: Type.Record(Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' }), Role, {
       default: {},
-      description: 'Named roles; deny by default, the grants of all roles of an identity add up (YAML only)',
+      description: 'Named roles; deny by default, the grants of all roles of an identity add up',
     }),
     certificateIdentity: OneOf(['cn', 'san'], {
       default: 'cn',
