@@ -35,6 +35,7 @@ export {
   type AuthRefusal,
   type AuthResult,
   type Authenticator,
+  type AuthenticatorConfig,
   type Credentials,
   type UserConfig,
 } from './authenticate.js'
