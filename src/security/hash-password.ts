@@ -22,9 +22,16 @@ export async function runHashPassword(io: HashPasswordIo): Promise<number> {
   try {
     let password: string
     if (io.stdin.isTTY === true && typeof io.stdin.setRawMode === 'function') {
-      password = await promptHidden(io, 'Password: ')
-      const again = await promptHidden(io, 'Repeat password: ')
-      if (again !== password) throw new SecurityPasswordInput(['the two entries differ'])
+      // Raw mode (no echo) before the first prompt and until the end: no window in which typing shows.
+      io.stdin.setRawMode(true)
+      try {
+        password = await promptHidden(io, 'Password: ')
+        const again = await promptHidden(io, 'Repeat password: ')
+        if (again !== password) throw new SecurityPasswordInput(['the two entries differ'])
+      } finally {
+        io.stdin.setRawMode(false)
+        io.stdin.pause()
+      }
     } else {
       password = await readFirstLine(io.stdin)
     }
@@ -60,18 +67,15 @@ async function readFirstLine(stdin: Readable): Promise<string> {
   return line
 }
 
-/** Reads one line at a terminal in raw mode, so nothing typed is echoed. */
+/** Reads one line at a terminal already in raw mode, so nothing typed is echoed. */
 function promptHidden(io: HashPasswordIo, prompt: string): Promise<string> {
   const { stdin, stderr } = io
   stderr.write(prompt)
-  stdin.setRawMode?.(true)
   stdin.resume()
   return new Promise((resolve, reject) => {
     let typed = ''
     const finish = (error: unknown, value?: string): void => {
       stdin.off('data', onData)
-      stdin.setRawMode?.(false)
-      stdin.pause()
       stderr.write('\n')
       if (error === undefined) resolve(value ?? '')
       else reject(error)
