@@ -305,3 +305,7 @@ export const SecurityBusy = defineError(
   'Too many credential checks are waiting (%d); retry in a moment',
   { statusCode: 503, retriable: true },
 )
+export const SecurityJwksInvalid = defineError(
+  'UNS_ERR_SECURITY_JWKS_INVALID',
+  'Cannot use the JWKS %s (security.jwt.jwks): %s; give a readable JSON Web Key Set file or an http(s) URL',
+)

@@ -413,6 +413,33 @@ const Security = Type.Object(
       default: {},
       description: 'Named roles; deny by default, the grants of all roles of an identity add up',
     }),
+    jwt: Type.Optional(
+      Type.Object(
+        {
+          jwks: Type.String({
+            minLength: 1,
+            description: 'JSON Web Key Set that signs the tokens: a file path or an http(s) URL',
+          }),
+          issuer: Type.Optional(Type.String({ minLength: 1, description: 'Required `iss` claim' })),
+          audience: Type.Optional(Type.String({ minLength: 1, description: 'Required `aud` claim' })),
+          rolesClaim: Type.String({
+            minLength: 1,
+            default: 'roles',
+            description:
+              'Claim with the role names (array or space-separated); a dotted path reaches nested claims (realm_access.roles)',
+          }),
+          nameClaim: Type.String({
+            minLength: 1,
+            default: 'sub',
+            description: 'Claim naming the identity in logs and the audit trail',
+          }),
+        },
+        {
+          additionalProperties: false,
+          description: 'JWT bearer tokens for the API, verified against a JWKS; absent: none',
+        },
+      ),
+    ),
     certificateIdentity: OneOf(['cn', 'san'], {
       default: 'cn',
       description:

@@ -6,12 +6,17 @@ import { parsePasswordHash } from './password.js'
 import { roleProblems } from './rules.js'
 
 /**
- * Open mode: nothing configured that names an identity (no users, no tokens, no anonymous roles). Every
+ * Open mode: nothing configured that names an identity (no users, tokens, JWT or anonymous roles). Every
  * client is then anonymous with full access, as before security existed; `securityConfigProblems` allows
  * it on loopback only unless `security.anonymous` is true (the Mosquitto 2 default).
  */
 export function isOpenMode(security: Config['security']): boolean {
-  return security.users.length === 0 && security.tokens.length === 0 && security.anonymousRoles.length === 0
+  return (
+    security.users.length === 0 &&
+    security.tokens.length === 0 &&
+    security.jwt === undefined &&
+    security.anonymousRoles.length === 0
+  )
 }
 
 /** Whether `host` binds only the loopback interface. */
@@ -77,7 +82,8 @@ export function securityConfigProblems(config: Config): string[] {
   problems.push(...roleProblems(s.roles))
 
   // The Mosquitto 2 default: without identities nobody but this machine may connect, unless said so.
-  if (s.users.length === 0 && s.tokens.length === 0 && !s.anonymous && !isLoopbackHost(config.host)) {
+  const identities = s.users.length > 0 || s.tokens.length > 0 || s.jwt !== undefined
+  if (!identities && !s.anonymous && !isLoopbackHost(config.host)) {
     problems.push(
       `host = ${JSON.stringify(config.host)}: no security.users or security.tokens are configured, so anyone who can reach this address could read and write every value. ` +
         'Configure users or tokens (see README "Security"), or set security.anonymous: true (UNS_SECURITY_ANONYMOUS=true) to allow anonymous access on purpose, or bind host: 127.0.0.1',

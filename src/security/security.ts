@@ -16,6 +16,7 @@ import type { Decision, Identity, Question } from './identity.js'
 import { createPasswordVerifier } from './password.js'
 import { createAccessRules, type AccessRules } from './rules.js'
 import { createSparkplugGuard, type SparkplugGuard } from './sparkplug-guard.js'
+import { createJwtVerifier, looksLikeJwt } from './jwt.js'
 import { createTokenVerifier } from './tokens.js'
 
 export interface SecurityDeps {
@@ -49,7 +50,7 @@ export interface Security {
   /** MQTT CONNECT (username, password, verified certificate names); a refusal is audited as `connect`. */
   authenticate(credentials: Credentials & { readonly address: string }): Promise<AuthResult>
   /**
-   * An HTTP `Authorization` header: `Bearer <token>` or `Basic <user:password>`; absent means anonymous
+   * An HTTP `Authorization` header: `Bearer <token or JWT>` or `Basic <user:password>`; absent means anonymous
    * (when allowed). A refusal is audited as `connect` with the route as target.
    */
   authenticateHttp(authorization: string | undefined, address: string, route: string): Promise<AuthResult>
@@ -77,6 +78,7 @@ export async function createSecurity(deps: SecurityDeps, config: SecurityConfig)
     { users: s.users, anonymous: s.anonymous, anonymousRoles: s.anonymousRoles, open },
   )
   const tokens = createTokenVerifier({ verifier }, { tokens: s.tokens })
+  const jwt = s.jwt === undefined ? undefined : createJwtVerifier(s.jwt)
   const rules = createAccessRules({ roles: s.roles, open })
   const guard = createSparkplugGuard(
     {
@@ -127,6 +129,11 @@ export async function createSecurity(deps: SecurityDeps, config: SecurityConfig)
       // Open mode ignores credentials over HTTP as it does over MQTT: everyone is anonymous.
       if (open || authorization === undefined || authorization.trim() === '') {
         result = await authenticator.authenticate({})
+      } else if (scheme.toLowerCase() === 'bearer' && jwt !== undefined && looksLikeJwt(value)) {
+        const verdict = await jwt.verify(value)
+        result = verdict.ok
+          ? verdict
+          : { ok: false, reason: 'bad_credentials', message: verdict.reason, presented: 'jwt' }
       } else if (scheme.toLowerCase() === 'bearer' && value !== '') {
         const identity = await tokens.verify(value).catch(() => 'busy' as const)
         result =

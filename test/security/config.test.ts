@@ -94,6 +94,14 @@ describe('security configuration', () => {
     assert.equal(isOpenMode(config.security), true)
   })
 
+  test('a JWT issuer counts as configured identities: not open, any address allowed', () => {
+    const config = loadConfig({
+      env: { UNS_HOST: '0.0.0.0', UNS_SECURITY_JWT_JWKS: 'https://idp.acme.example/jwks' },
+    })
+    assert.equal(config.security.jwt?.rolesClaim, 'roles')
+    assert.equal(isOpenMode(config.security), false)
+  })
+
   test('the CLI exits 2 on a non-loopback address without security, with the message', async () => {
     const run = await runCli([], { UNS_HOST: '0.0.0.0', UNS_MQTT_PORT: '0', UNS_HTTP_PORT: '0' })
     assert.equal(run.code, 2)
