@@ -92,24 +92,29 @@ function resolve(level: Level, values: PlaceholderValues, first: boolean): strin
 const isWildcard = (level: Level | undefined): boolean => level?.kind === 'plus' || level?.kind === 'hash'
 
 /**
- * Whether the grant matches a topic (split into levels). `a/#` matches `a` [MQTT-4.7.1-2]; a grant whose first
- * level is a wildcard does not match topics starting with `$` [MQTT-4.7.2-1].
+ * Whether the grant matches a topic. `a/#` matches `a` [MQTT-4.7.1-2]; a grant whose first level is a
+ * wildcard does not match topics starting with `$` [MQTT-4.7.2-1]. Walks the topic in place: this runs
+ * for every PUBLISH and every delivery, so it allocates nothing.
  */
-export function grantMatchesTopic(
-  grant: GrantFilter,
-  topic: readonly string[],
-  values: PlaceholderValues,
-): boolean {
+export function grantMatchesTopic(grant: GrantFilter, topic: string, values: PlaceholderValues): boolean {
   const g = grant.levels
-  if (isWildcard(g[0]) && (topic[0] ?? '').startsWith('$')) return false
+  if (isWildcard(g[0]) && topic.startsWith('$')) return false
+  let start = 0 // where the next topic level begins; past the end once every level is consumed
   for (let i = 0; i < g.length; i++) {
     const level = g[i] as Level
     if (level.kind === 'hash') return true
-    if (i >= topic.length) return false
-    if (level.kind === 'plus') continue
-    if (resolve(level, values, i === 0) !== topic[i]) return false
+    if (start > topic.length) return false
+    let end = topic.indexOf('/', start)
+    if (end === -1) end = topic.length
+    if (level.kind !== 'plus') {
+      const expected = resolve(level, values, i === 0)
+      if (expected === undefined || expected.length !== end - start || !topic.startsWith(expected, start)) {
+        return false
+      }
+    }
+    start = end + 1
   }
-  return g.length === topic.length
+  return start > topic.length
 }
 
 /**

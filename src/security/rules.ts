@@ -77,15 +77,24 @@ export function createAccessRules(config: AccessRulesConfig): AccessRules {
     }
     compiled.set(name, { ...grants, admin: role.admin === true })
   }
-  // The union per role list, built once per distinct list (identities share few distinct lists).
+  // The union per role list, built once per distinct list (identities share few distinct lists) and
+  // remembered per identity object, so the hot path does not even join the role names.
   const unions = new Map<string, CompiledGrants>()
+  const byIdentity = new WeakMap<Identity, CompiledGrants>()
   const grantsOf = (identity: Identity): CompiledGrants => {
-    if (identity.roles.length === 0) return NONE
-    if (identity.roles.length === 1) return compiled.get(identity.roles[0] as string) ?? NONE
-    const key = identity.roles.join('\u0000')
+    const known = byIdentity.get(identity)
+    if (known !== undefined) return known
+    const grants = unionOf(identity.roles)
+    byIdentity.set(identity, grants)
+    return grants
+  }
+  const unionOf = (roles: readonly string[]): CompiledGrants => {
+    if (roles.length === 0) return NONE
+    if (roles.length === 1) return compiled.get(roles[0] as string) ?? NONE
+    const key = roles.join('\u0000')
     let union = unions.get(key)
     if (union === undefined) {
-      const parts = identity.roles.map((r) => compiled.get(r) ?? NONE)
+      const parts = roles.map((r) => compiled.get(r) ?? NONE)
       union = {
         publish: parts.flatMap((p) => p.publish),
         subscribe: parts.flatMap((p) => p.subscribe),
@@ -136,9 +145,8 @@ function topicCheck(
   if (topic.length === 0 || topic.includes('+') || topic.includes('#')) {
     return refused(`${JSON.stringify(truncate(topic))} is not a topic (empty or with a wildcard)`)
   }
-  const levels = topic.split('/')
-  if (admin && isSys(levels[0])) return ALLOWED
-  for (const grant of grants) if (grantMatchesTopic(grant, levels, values)) return ALLOWED
+  if (admin && (topic === '$SYS' || topic.startsWith('$SYS/'))) return ALLOWED
+  for (const grant of grants) if (grantMatchesTopic(grant, topic, values)) return ALLOWED
   return refused(`no role grants ${activityOf(action)} on ${truncate(topic)}`)
 }
 
