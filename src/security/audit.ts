@@ -11,7 +11,7 @@ export type AuditAction = Action | 'connect'
 export interface AuditEvent {
   /** ISO 8601 UTC time of the decision. */
   readonly time: string
-  /** Username, token name, `anonymous`, or the name a refused client presented. */
+  /** Username, token name, `anonymous`, or the name a refused client presented (cut to 256 characters). */
   readonly identity: string
   /** Remote address (`ip:port`), or where a non-network request came from (`kafka:uns.commands`); '' if unknown. */
   readonly address: string
@@ -51,6 +51,9 @@ export interface AuditTrail {
 }
 
 const MAX_TARGET = 1024
+// A refused client chooses its own username (up to 64 KiB in MQTT); keep what it sent recognisable, not all of it.
+const MAX_IDENTITY = 256
+const cut = (s: string, max: number): string => (s.length > max ? `${s.slice(0, max)}…` : s)
 
 export function createAuditTrail(deps: AuditTrailDeps, options: AuditTrailOptions = {}): AuditTrail {
   const { logger, sink, counter } = deps
@@ -91,13 +94,12 @@ export function createAuditTrail(deps: AuditTrailDeps, options: AuditTrailOption
   return {
     record(input) {
       const t = now()
-      const target = input.target.length > MAX_TARGET ? `${input.target.slice(0, MAX_TARGET)}…` : input.target
       const event: AuditEvent = {
         time: input.time ?? new Date(t).toISOString(),
-        identity: input.identity,
+        identity: cut(input.identity, MAX_IDENTITY),
         address: input.address,
         action: input.action,
-        target,
+        target: cut(input.target, MAX_TARGET),
         result: input.result,
         ...(input.reason === undefined ? {} : { reason: input.reason }),
       }

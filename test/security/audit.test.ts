@@ -119,11 +119,12 @@ describe('audit trail', () => {
     assert.equal(lines.filter((l) => String(l['msg']).startsWith('audit sink failed')).length, 2)
   })
 
-  test('a huge target (a 1,000-level topic) is cut to 1,024 characters', () => {
+  test('a huge target (a 1,000-level topic) and a huge username are cut', () => {
     const { logger } = capture()
     const sent: AuditEvent[] = []
     const audit = createAuditTrail({ logger, sink: (e) => void sent.push(e) })
-    audit.record({ ...refusal, target: 'a/'.repeat(1000) })
+    audit.record({ ...refusal, target: 'a/'.repeat(1000), identity: 'u'.repeat(65_000) })
     assert.equal(sent[0]?.target.length, 1025)
+    assert.equal(sent[0]?.identity.length, 257)
   })
 })
