@@ -36,7 +36,7 @@ export function createTokenBucket(
 export interface ConnectionLimiterConfig {
   /** Connections open at once, all identities together. */
   readonly total: number
-  /** Connections open at once per identity name (`anonymous` counts as one identity). */
+  /** Connections open at once per identity name. */
   readonly perIdentity: number
 }
 
@@ -44,8 +44,11 @@ export type Admission =
   { readonly ok: true; release(): void } | { readonly ok: false; readonly reason: string }
 
 export interface ConnectionLimiter {
-  /** Admits one more connection of `identity`, or says which limit is reached. Call `release` once when it closes. */
-  acquire(identity: string): Admission
+  /**
+   * Admits one more connection of `identity` (undefined: counted in the total only, for anonymous clients),
+   * or says which limit is reached. Call `release` once when it closes.
+   */
+  acquire(identity: string | undefined): Admission
   readonly open: number
 }
 
@@ -56,15 +59,15 @@ export function createConnectionLimiter(config: ConnectionLimiterConfig): Connec
     acquire(identity) {
       if (open >= config.total)
         return { ok: false, reason: `${config.total} connections are open (the total limit)` }
-      const mine = perIdentity.get(identity) ?? 0
-      if (mine >= config.perIdentity) {
+      const mine = identity === undefined ? 0 : (perIdentity.get(identity) ?? 0)
+      if (identity !== undefined && mine >= config.perIdentity) {
         return {
           ok: false,
           reason: `${identity} has ${config.perIdentity} connections open (the per-user limit)`,
         }
       }
       open++
-      perIdentity.set(identity, mine + 1)
+      if (identity !== undefined) perIdentity.set(identity, mine + 1)
       let released = false
       return {
         ok: true,
@@ -72,6 +75,7 @@ export function createConnectionLimiter(config: ConnectionLimiterConfig): Connec
           if (released) return
           released = true
           open--
+          if (identity === undefined) return
           const left = (perIdentity.get(identity) ?? 1) - 1
           if (left === 0) perIdentity.delete(identity)
           else perIdentity.set(identity, left)

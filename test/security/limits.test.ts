@@ -45,6 +45,17 @@ describe('connections in total and per identity', () => {
     assert.ok(limiter.acquire('alice').ok)
     assert.equal(limiter.acquire('dave').ok, false)
   })
+
+  test('anonymous clients count in the total only', () => {
+    const limiter = createConnectionLimiter({ total: 3, perIdentity: 1 })
+    const a = limiter.acquire(undefined)
+    assert.ok(limiter.acquire(undefined).ok)
+    assert.ok(limiter.acquire('alice').ok)
+    assert.equal(limiter.acquire(undefined).ok, false)
+    if (a.ok) a.release()
+    assert.equal(limiter.open, 2)
+    assert.ok(limiter.acquire(undefined).ok)
+  })
 })
 
 describe('topic size', () => {
