@@ -7,3 +7,4 @@ export { createSparkplugService, type SparkplugApi, type SparkplugService } from
 export type { SparkplugResult } from './ingest.js'
 export type { NodeInfo } from './host-types.js'
 export { decodePayload, type MetricResolver } from './payload.js'
+export { parseSparkplugTopic } from './topic.js'
