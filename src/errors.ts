@@ -264,6 +264,11 @@ export const WriteTargetOffline = defineError(
 export const WriteValueInvalid = defineError('UNS_ERR_WRITE_VALUE_INVALID', 'Cannot write %s: %s', {
   statusCode: 400,
 })
+export const WriteOutsideModel = defineError(
+  'UNS_ERR_WRITE_OUTSIDE_MODEL',
+  'Cannot write %s: %s (model %s); nothing was sent',
+  { statusCode: 400 },
+)
 export const WriteUnavailable = defineError(
   'UNS_ERR_WRITE_UNAVAILABLE',
   'Cannot write %s: the command could not be published (the host application is not connected); retry later',
@@ -303,8 +308,13 @@ export const SecurityForbidden = defineError('UNS_ERR_SECURITY_FORBIDDEN', '%s m
 })
 export const SecurityBusy = defineError(
   'UNS_ERR_SECURITY_BUSY',
-  'Too many credential checks are waiting (%d); retry in a moment',
+  'Too many credential checks are waiting (%s); retry in a moment',
   { statusCode: 503, retriable: true },
+)
+export const SecurityOriginRefused = defineError(
+  'UNS_ERR_SECURITY_ORIGIN_REFUSED',
+  'A WebSocket from the page at %s may not connect to /mqtt; add that origin to http.websocketOrigins if it is yours',
+  { statusCode: 403 },
 )
 export const SecurityJwksInvalid = defineError(
   'UNS_ERR_SECURITY_JWKS_INVALID',

@@ -8,10 +8,12 @@ import { ListenFailed, ListenPortInUse } from './errors.js'
 import type { Logger } from './logger.js'
 import { createMetrics, type Metrics } from './metrics.js'
 import { createNamespaceTree, loadNamespace, type NamespaceTree } from './namespace/index.js'
-import { createPipeline, restoreStateRecord } from './pipeline.js'
+import { createCommandWriter, createPipeline, restoreStateRecord } from './pipeline.js'
 import { createServiceRegistry, type Registry } from './registry/index.js'
+import { createReloadableTls, createSecurity } from './security/index.js'
 import { createSparkplugService, type SparkplugApi } from './sparkplug/index.js'
 import { randomUUID } from 'node:crypto'
+import type { Server as TlsServer } from 'node:tls'
 
 export interface Service {
   readonly mqttPort: number
@@ -22,6 +24,11 @@ export interface Service {
   /** The Sparkplug host application: node list, rebirth and writes, for the API routes. */
   readonly sparkplug: SparkplugApi
   health(): HealthReport
+  /**
+   * Reads the TLS certificate files again (SIGHUP): new connections use them, open ones are kept. A missing
+   * or bad file is logged and the previous certificates stay in use.
+   */
+  reloadTls(): void
   /** Stops accepting, flushes Kafka, closes clients; idempotent. */
   close(): Promise<void>
 }
@@ -52,6 +59,10 @@ export async function createService(deps: { logger: Logger }, config: Config): P
   )
   const registry = schemas.registry
   // Build every stage first, then wire them with plain values (STYLE.md rule 13).
+  const security = await createSecurity(
+    { logger: logger.child({ stage: 'security' }), auditCounter: metrics.auditEvents },
+    { security: config.security, sparkplugHostId: config.sparkplug.hostId },
+  )
   const mqtt: Broker = await createBroker(
     { logger, metrics },
     { host: config.host, port: config.mqtt.port, maxPayloadBytes: config.mqtt.maxPayloadBytes },
@@ -75,11 +86,22 @@ export async function createService(deps: { logger: Logger }, config: Config): P
         metrics,
         publish: mqtt.publish,
         topicProblem: topicNameProblem,
-        write: sparkplug.fromCommand,
+        write: createCommandWriter(
+          { security, fromCommand: sparkplug.fromCommand },
+          { kafkaRoles: config.security.kafkaRoles },
+        ),
         onStateRecord: (record) => restoreStateRecord(tree, record, logger),
       },
-      { ...config.kafka, ...config.bridge, instanceId: config.instanceId, session: randomUUID() },
+      {
+        ...config.kafka,
+        ...config.bridge,
+        topics: { ...config.kafka.topics, audit: config.security.audit.topic },
+        instanceId: config.instanceId,
+        session: randomUUID(),
+      },
     )
+    // The audit trail to Kafka (security.audit.topic); the bridge exists only now.
+    security.audit.addSink(bridge.audit)
   } else {
     logger.warn('kafka.brokers is empty: running without Kafka (UNS_KAFKA_BROKERS)')
   }
@@ -103,6 +125,8 @@ export async function createService(deps: { logger: Logger }, config: Config): P
     }
   }
 
+  // HTTPS and WSS on the HTTP port; the files are read (and checked) here, again on SIGHUP.
+  const httpTls = config.http.tls === undefined ? undefined : createReloadableTls(config.http.tls, 'http.tls')
   let app: FastifyInstance
   let httpPort: number
   try {
@@ -115,7 +139,14 @@ export async function createService(deps: { logger: Logger }, config: Config): P
       stream: { throttleMs: config.api.streamThrottleMs },
       schemaRegistry: registry,
       sparkplug,
+      security,
+      http: {
+        ...(httpTls === undefined ? {} : { https: httpTls.serverOptions() }),
+        websocketOrigins: config.http.websocketOrigins,
+        publicMetrics: config.security.publicMetrics,
+      },
     })
+    httpTls?.attach(app.server as unknown as TlsServer)
     const api = app
     metrics.bindSources({
       tree: () => tree.stats(),
@@ -132,7 +163,10 @@ export async function createService(deps: { logger: Logger }, config: Config): P
     await schemas.close()
     throw err
   }
-  logger.info({ host: config.host, port: httpPort }, 'HTTP listening')
+  logger.info(
+    { host: config.host, port: httpPort, tls: httpTls !== undefined },
+    httpTls === undefined ? 'HTTP listening' : 'HTTPS listening',
+  )
 
   let closing: Promise<void> | undefined
   return {
@@ -143,6 +177,13 @@ export async function createService(deps: { logger: Logger }, config: Config): P
     registry,
     sparkplug,
     health,
+    reloadTls() {
+      try {
+        httpTls?.reload()
+      } catch (err) {
+        logger.error({ err }, 'TLS certificates not reloaded; the previous ones stay in use')
+      }
+    },
     close: () =>
       (closing ??= (async () => {
         mqtt.stopAccepting()

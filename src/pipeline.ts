@@ -8,12 +8,13 @@
 //   -> { ack: the Kafka acks a QoS 1 PUBACK waits for, republish: what the broker publishes after the original }
 //
 // Every stage returns what it produced; only this module decides where it goes.
-import type { Bridge, StateRecord } from './bridge/index.js'
+import type { Bridge, CommandOrigin, CommandWriteOutcome, StateRecord } from './bridge/index.js'
 import type { PublishOutcome } from './broker/index.js'
 import type { Logger } from './logger.js'
 import type { Metrics } from './metrics.js'
 import type { NamespaceTree } from './namespace/index.js'
 import type { CheckResult, Registry } from './registry/index.js'
+import type { Identity, Security } from './security/index.js'
 import type { SparkplugResult, SparkplugService } from './sparkplug/index.js'
 import {
   parseUnsPath,
@@ -181,6 +182,54 @@ export function createPipeline(deps: PipelineDeps, config: { instanceId: string 
       // Broker internals ($SYS, $sparkplug) are not UNS data.
       return message.topic.startsWith('$') ? { republish: NONE } : handleJson(message, receivedAt)
     },
+  }
+}
+
+/**
+ * Kafka -> UNS writes (`uns.commands` and inbound rules): who may write is asked of the security stage, as
+ * a Kafka identity named by the record's `source` header (else `kafka`) with the roles of
+ * `security.kafkaRoles`; the Sparkplug stage then checks the tag (writable, model) and sends the NCMD/DCMD.
+ * Every record is audited with that identity and `kafka:<topic>` as its address, allowed or refused.
+ */
+export function createCommandWriter(
+  deps: {
+    security: Pick<Security, 'authorize' | 'recordAllowed' | 'audit'>
+    fromCommand: SparkplugService['fromCommand']
+  },
+  config: { kafkaRoles: readonly string[] },
+): (path: string, payload: Buffer, origin: CommandOrigin) => Promise<CommandWriteOutcome> {
+  const { security } = deps
+  const roles = Object.freeze([...config.kafkaRoles])
+  // One identity object per source name, so the access rules' per-identity cache holds; bounded, since
+  // producers choose the names.
+  const identities = new Map<string, Identity>()
+  const identityOf = (source: string | undefined): Identity => {
+    const name = source === undefined || source === '' ? 'kafka' : source.slice(0, 256)
+    let identity = identities.get(name)
+    if (identity === undefined) {
+      if (identities.size >= 1000) identities.clear()
+      identity = Object.freeze({ name, kind: 'kafka', via: 'none', roles })
+      identities.set(name, identity)
+    }
+    return identity
+  }
+  return async (path, payload, origin) => {
+    const identity = identityOf(origin.source)
+    const address = `kafka:${origin.topic}`
+    // A refusal is audited by the security stage.
+    if (!security.authorize({ identity, address, action: 'write', target: path }).allowed) return 'refused'
+    const r = await deps.fromCommand(path, payload)
+    if (r.outcome === 'refused') {
+      security.audit.record({
+        identity: identity.name,
+        address,
+        action: 'write',
+        target: path,
+        result: 'refused',
+        reason: `${r.error.code}: ${r.error.message}`,
+      })
+    } else security.recordAllowed({ identity, address }, 'write', path)
+    return r.outcome
   }
 }
 

@@ -11,6 +11,14 @@ import type { Router } from './rules.js'
 /** What the write function did with one commands record. */
 export type CommandWriteOutcome = 'publish' | 'written' | 'refused'
 
+/** Where a command record came from, for the access check and the audit trail. */
+export interface CommandOrigin {
+  /** The Kafka topic it was read from. */
+  readonly topic: string
+  /** Its `source` header (who wrote it, as the producer claims), if any. */
+  readonly source: string | undefined
+}
+
 export interface InboundDeps {
   readonly client: KafkaClient
   readonly logger: Logger
@@ -21,7 +29,7 @@ export interface InboundDeps {
   /** Why a record's topic cannot be an MQTT topic, or undefined. */
   readonly topicProblem: (topic: string) => string | undefined
   /** Writes a command to a UNS path (Sparkplug tags: NCMD/DCMD); 'publish': publish it as it is. */
-  readonly write?: (path: string, payload: Buffer) => Promise<CommandWriteOutcome>
+  readonly write?: (path: string, payload: Buffer, origin: CommandOrigin) => Promise<CommandWriteOutcome>
   /** Runs before the consumer (re)starts: topics, the state follower. */
   readonly beforeStart: () => Promise<void>
 }
@@ -100,7 +108,10 @@ export function createInbound(deps: InboundDeps, config: InboundConfig): Inbound
       )
       return
     }
-    const outcome = deps.write ? await deps.write(verdict.publish.topic, verdict.publish.payload) : 'publish'
+    const origin = { topic: record.topic, source: record.headers['source'] }
+    const outcome = deps.write
+      ? await deps.write(verdict.publish.topic, verdict.publish.payload, origin)
+      : 'publish'
     if (outcome !== 'publish') return count(outcome)
     await deps.publish(verdict.publish)
     count('delivered')

@@ -10,13 +10,13 @@ import {
   type LinkState,
 } from '../kafka/index.js'
 import type { OutgoingMessage } from '../uns/index.js'
-import { createInbound, type CommandWriteOutcome } from './inbound.js'
+import { createInbound, type CommandOrigin, type CommandWriteOutcome } from './inbound.js'
 import { createOutbound, type Outbound } from './outbound.js'
 import { createRouter, type InboundRouteConfig, type OutboundRouteConfig } from './rules.js'
 import { createStateFollower, type StateRecord } from './state-follower.js'
 import { createTopicPreparer } from './topics.js'
 
-export type { CommandWriteOutcome } from './inbound.js'
+export type { CommandOrigin, CommandWriteOutcome } from './inbound.js'
 export type { Placement } from './outbound.js'
 export type { StateRecord } from './state-follower.js'
 
@@ -38,6 +38,8 @@ export interface BridgeConfig extends KafkaClientConfig, BufferedProducerConfig 
     readonly dlq: string
     /** Raw Sparkplug B messages keyed by their Sparkplug topic. */
     readonly sparkplug: string
+    /** The audit trail (`security.audit.topic`), not compacted. */
+    readonly audit: string
   }
   /** Random per process: marks this process's own state records. */
   readonly session: string
@@ -57,7 +59,7 @@ export interface BridgeDeps {
   /** Why a command's key cannot be an MQTT topic, or undefined. */
   readonly topicProblem: (topic: string) => string | undefined
   /** Writes a command to a UNS path (Sparkplug tags: NCMD/DCMD); absent: every command is published. */
-  readonly write?: (path: string, payload: Buffer) => Promise<CommandWriteOutcome>
+  readonly write?: (path: string, payload: Buffer, origin: CommandOrigin) => Promise<CommandWriteOutcome>
 }
 
 export interface KafkaHealth {
@@ -127,6 +129,7 @@ export function createBridge(deps: BridgeDeps, config: BridgeConfig): Bridge {
     forward: outbound.forward,
     sparkplugRaw: outbound.sparkplugRaw,
     deadLetter: outbound.deadLetter,
+    audit: outbound.audit,
     health: () => ({
       state: producer.state,
       consumer: inbound.state,

@@ -7,7 +7,12 @@ export interface TopicsConfig {
   readonly createTopics: boolean
   readonly topicPartitions: number
   readonly replicationFactor: number
-  readonly topics: { readonly state: string; readonly dlq: string; readonly sparkplug: string }
+  readonly topics: {
+    readonly state: string
+    readonly dlq: string
+    readonly sparkplug: string
+    readonly audit: string
+  }
 }
 
 export interface TopicPreparer {
@@ -35,6 +40,8 @@ export function createTopicPreparer(
         ...router.inbound.flatMap((r) => (typeof r.source === 'string' ? [{ topic: r.source }] : [])),
         { topic: config.topics.dlq },
         { topic: config.topics.sparkplug },
+        // Not compacted: every event is kept for the retention period, not only the last per identity.
+        { topic: config.topics.audit },
         { topic: config.topics.state, compacted: true },
       ])
         byName.set(t.topic, { ...byName.get(t.topic), ...t })

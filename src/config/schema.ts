@@ -401,6 +401,16 @@ const Security = Type.Object(
         'Admit clients without credentials (with security.anonymousRoles). With no users and no tokens, anonymous clients get full access but host must then be a loopback address unless this is true',
     }),
     anonymousRoles: roleNames('anonymous clients when security.anonymous is true'),
+    kafkaRoles: Type.Array(Type.String({ minLength: 1 }), {
+      default: [],
+      description:
+        'Roles of records that Kafka writes into the UNS (kafka.topics.commands and inbound rules): each record needs their `write` grant on its path and is audited under its `source` header (else `kafka`). Empty with security configured: every Kafka write is refused; with nothing configured (open mode) all are allowed',
+    }),
+    publicMetrics: Type.Boolean({
+      default: true,
+      description:
+        'GET /metrics without credentials (Prometheus scrapers). false: it needs an identity with `read` on $SYS/metrics (admin has it)',
+    }),
     users: Type.Array(User, {
       default: [],
       description: 'Users: MQTT username/password or client certificate, HTTP Basic',

@@ -13,7 +13,13 @@ import type { HostOutcome, NodeInfo } from './host-types.js'
 import { createSparkplugIngest, type SparkplugResult } from './ingest.js'
 import { createSparkplugHost, type SparkplugHost } from './session.js'
 import { NAMESPACE } from './topic.js'
-import { createWriter, type PathDeclaration, type WriteResult, type WriteSource } from './writes.js'
+import {
+  createWriter,
+  type CommandOutcome,
+  type PathDeclaration,
+  type WriteResult,
+  type WriteSource,
+} from './writes.js'
 
 export interface SparkplugServiceConfig {
   readonly hostId: string
@@ -53,7 +59,7 @@ export interface SparkplugService extends SparkplugApi {
    */
   onDeferred(listener: (result: SparkplugResult) => void): void
   /** For the Kafka bridge: one `uns.commands` record. */
-  fromCommand(path: string, payload: Buffer): Promise<'publish' | 'written' | 'refused'>
+  fromCommand(path: string, payload: Buffer): Promise<CommandOutcome>
   /** Connects the host application to the broker (STATE birth). */
   start(): Promise<void>
   /** STATE offline, disconnect, timers off; idempotent. */
@@ -112,7 +118,23 @@ export function createSparkplugService(
   const declaration = (path: string): PathDeclaration => {
     try {
       const n = deps.tree.node(path)
-      return { exists: true, declared: n.declared, writable: n.definition.writable === true }
+      const d = n.definition
+      // A tag (a model field) carries its constraints; a structural node has no field to check against.
+      const field =
+        d.field === undefined
+          ? undefined
+          : {
+              model: d.model,
+              ...(d.type === undefined ? {} : { type: d.type }),
+              ...(d.range === undefined ? {} : { range: d.range }),
+              ...(d.enum === undefined ? {} : { enum: d.enum }),
+            }
+      return {
+        exists: true,
+        declared: n.declared,
+        writable: d.writable === true,
+        ...(field === undefined ? {} : { field }),
+      }
     } catch (err) {
       if ((err as UnsError).code === 'UNS_ERR_NAMESPACE_NODE_NOT_FOUND') return { exists: false }
       throw err

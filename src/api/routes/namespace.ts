@@ -8,6 +8,7 @@ import type {} from '@fastify/swagger'
 import { FIELD_CLASSES } from '../../namespace/index.js'
 import type { NamespaceTree, TreeEntry, ValueView } from '../../namespace/index.js'
 import { toJsonValue } from '../../uns/index.js'
+import { visibleTree } from '../read-scope.js'
 import { toRequestError } from '../request-error.js'
 import {
   Filter,
@@ -83,7 +84,11 @@ export const namespaceRoutes: FastifyPluginAsync<NamespaceRoutesOptions> = async
         response: responses(Type.Ref(TreeEntryOut), 400, 404),
       },
     },
-    async (req) => withValues(tree.children(req.query.path ?? '', req.query.depth)),
+    async (req) => {
+      // With security on, levels the caller may not read are left out (access-hook.ts, decision 0041).
+      const entry = tree.children(req.query.path ?? '', req.query.depth)
+      return withValues(req.readScope === null ? entry : visibleTree(entry, req.readScope))
+    },
   )
 
   app.get<{ Params: Static<typeof NodeParams> }>(
@@ -99,7 +104,10 @@ export const namespaceRoutes: FastifyPluginAsync<NamespaceRoutesOptions> = async
     },
     async (req) => {
       const node = tree.node(req.params['*'])
-      return node.value === undefined ? node : { ...node, value: toValueOut(node.value) }
+      // A level shown only because it leads to something readable keeps its value to itself.
+      const hidden = req.readScope !== null && !req.readScope.canRead(node.path)
+      if (node.value === undefined || hidden) return { ...node, value: undefined }
+      return { ...node, value: toValueOut(node.value) }
     },
   )
 
@@ -138,6 +146,9 @@ export const namespaceRoutes: FastifyPluginAsync<NamespaceRoutesOptions> = async
         response: responses(Type.Object({ items: Type.Array(SearchHitOut) }), 400),
       },
     },
-    async (req) => ({ items: tree.search(req.query) }),
+    async (req) => {
+      const scope = req.readScope
+      return { items: tree.search(scope === null ? req.query : { ...req.query, visible: scope.canRead }) }
+    },
   )
 }
