@@ -16,7 +16,7 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Who asked; null on public routes. */
     identity: Identity | null
-    /** What the identity may see of the namespace; null: everything (open mode, public routes). */
+    /** What the identity may see of the namespace; null: everything (open mode, no security, public routes). */
     readScope: ReadScope | null
   }
 }
@@ -52,7 +52,8 @@ function changeTarget(req: FastifyRequest): string {
 
 /**
  * Installs the access hooks on the root instance; call before any route is registered, so that every
- * route (in every plugin) is classified and guarded.
+ * route (in every plugin) is classified and guarded. The request must be decorated with `identity` and
+ * `readScope` (buildApi does it, with or without security).
  */
 export function installAccessHook(
   app: FastifyInstance,
@@ -72,8 +73,6 @@ export function installAccessHook(
   const refusedHere = new WeakSet<FastifyRequest>()
   const failures = new WeakMap<FastifyRequest, string>()
 
-  app.decorateRequest('identity', null)
-  app.decorateRequest('readScope', null)
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method]
     const method = methods.find((m) => m !== 'HEAD') ?? 'GET'

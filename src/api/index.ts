@@ -119,6 +119,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       ? Fastify(options)
       : (Fastify({ ...options, https } as FastifyHttpsOptions<HttpsServer>) as unknown as FastifyInstance)
   installErrorHandler(app)
+  app.decorateRequest('identity', null)
+  app.decorateRequest('readScope', null)
   const { security } = deps
   // Before any route, so every route in every plugin is classified and guarded.
   if (security !== undefined)

@@ -87,7 +87,8 @@ export const namespaceRoutes: FastifyPluginAsync<NamespaceRoutesOptions> = async
     async (req) => {
       // With security on, levels the caller may not read are left out (access-hook.ts, decision 0041).
       const entry = tree.children(req.query.path ?? '', req.query.depth)
-      return withValues(req.readScope === null ? entry : visibleTree(entry, req.readScope))
+      const scope = req.readScope
+      return withValues(scope ? visibleTree(entry, scope) : entry)
     },
   )
 
@@ -105,7 +106,7 @@ export const namespaceRoutes: FastifyPluginAsync<NamespaceRoutesOptions> = async
     async (req) => {
       const node = tree.node(req.params['*'])
       // A level shown only because it leads to something readable keeps its value to itself.
-      const hidden = req.readScope !== null && !req.readScope.canRead(node.path)
+      const hidden = req.readScope ? !req.readScope.canRead(node.path) : false
       if (node.value === undefined || hidden) return { ...node, value: undefined }
       return { ...node, value: toValueOut(node.value) }
     },
@@ -148,7 +149,7 @@ export const namespaceRoutes: FastifyPluginAsync<NamespaceRoutesOptions> = async
     },
     async (req) => {
       const scope = req.readScope
-      return { items: tree.search(scope === null ? req.query : { ...req.query, visible: scope.canRead }) }
+      return { items: tree.search(scope ? { ...req.query, visible: scope.canRead } : req.query) }
     },
   )
 }
