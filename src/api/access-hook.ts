@@ -37,9 +37,11 @@ export function addressOf(req: FastifyRequest): string {
 // Body fields that say what a registry or binding change is about (never a schema document: it may be large).
 const CHANGE_FIELDS = ['id', 'subject', 'filter', 'prefix', 'model', 'policy', 'version', 'compatibility']
 
+const pathOf = (req: FastifyRequest): string => req.url.split('?', 1)[0] ?? req.url
+
 /** `METHOD /path` plus what the body names, e.g. `POST /api/v1/schemas/bindings {"subject":"x","filter":"#"}`. */
 function changeTarget(req: FastifyRequest): string {
-  const path = req.url.split('?', 1)[0] ?? req.url
+  const path = pathOf(req)
   const body = req.body
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return `${req.method} ${path}`
   const named = Object.fromEntries(
@@ -85,7 +87,8 @@ export function installAccessHook(
     if (access === undefined || access.kind === 'public') return
     if (access.kind === 'metrics' && options.publicMetrics) return
     const address = addressOf(req)
-    const route = `${req.method} ${req.routeOptions.url ?? req.url}`
+    // What was asked, for the audit trail: the method and the path as sent (no query string).
+    const route = `${req.method} ${pathOf(req)}`
     const auth = await security.authenticateHttp(req.headers.authorization, address, route)
     if (!auth.ok) {
       refusedHere.add(req)
