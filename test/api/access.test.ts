@@ -115,6 +115,39 @@ describe('open mode (nothing configured, loopback)', () => {
   })
 })
 
+describe('metrics behind a token (security.publicMetrics: false)', () => {
+  test('answers 401 without a token and 200 to a role with read on $SYS/metrics', async () => {
+    const token = 'scraper-token-3a9f'
+    const config = loadConfig({ env: {} })
+    const security = await createSecurity(
+      { logger: createLogger('silent') },
+      {
+        security: {
+          ...config.security,
+          tokens: [{ name: 'prometheus', token: await hashPassword(token, FAST), roles: ['scraper'] }],
+          roles: { scraper: { read: ['$SYS/metrics'], publish: [], subscribe: [], write: [], admin: false } },
+        },
+        sparkplugHostId: 'uns-bridge',
+      },
+    )
+    const app = await buildApi({
+      logger: createLogger('silent'),
+      health: () => ({ ready: true, mqtt: { listening: true, clients: 0 }, kafka: { state: 'disabled' } }),
+      metricsRegistry: new MetricsRegistry(),
+      handleMqttStream: () => {},
+      security,
+      http: { publicMetrics: false },
+    })
+    assert.equal((await app.inject('/metrics')).statusCode, 401)
+    const scraped = await app.inject({ url: '/metrics', headers: { authorization: `Bearer ${token}` } })
+    assert.equal(scraped.statusCode, 200)
+    assert.equal((await app.inject('/health/ready')).statusCode, 200, 'probes stay open')
+    // The scraper's grant reaches nothing in the namespace.
+    const values = await app.inject({ url: '/api/v1/me', headers: { authorization: `Bearer ${token}` } })
+    assert.deepEqual(values.json<{ can: unknown }>().can, { read: ['$SYS/metrics'], write: [], admin: false })
+  })
+})
+
 describe('what a role may read shapes tree, nodes and search', async () => {
   const token = 'viewer-token-7c1d'
   const { app, events } = await build({

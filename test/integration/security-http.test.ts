@@ -213,6 +213,25 @@ security:
     assert.equal(rebirth.status, 202)
   })
 
+  it('documents the bearer and basic schemes in /openapi.json, on every guarded route and on no open one', async () => {
+    const doc = (await call('GET', '/openapi.json')).body as {
+      components: { securitySchemes: Record<string, { type: string; scheme: string }> }
+      paths: Record<string, Record<string, { security?: unknown[]; responses: Record<string, unknown> }>>
+    }
+    assert.deepEqual(
+      Object.fromEntries(
+        Object.entries(doc.components.securitySchemes).map(([k, v]) => [k, [v.type, v.scheme]]),
+      ),
+      { bearerAuth: ['http', 'bearer'], basicAuth: ['http', 'basic'] },
+    )
+    const values = doc.paths['/api/v1/values']?.get
+    assert.deepEqual(values?.security, [{ bearerAuth: [] }, { basicAuth: [] }])
+    assert.ok(values?.responses['401'] && values.responses['403'], '401 and 403 are documented')
+    assert.ok(doc.paths['/api/v1/schemas/bindings']?.post?.security?.length)
+    assert.deepEqual(doc.paths['/health/live']?.get?.security, [])
+    assert.deepEqual(doc.paths['/metrics']?.get?.security, [])
+  })
+
   it('tells the caller who it is and what it may do at GET /api/v1/me', async () => {
     const me = await call('GET', '/api/v1/me', { token: TOKENS.mes })
     assert.equal(me.status, 200)
