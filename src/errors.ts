@@ -71,6 +71,10 @@ export const BridgeBufferFull = defineError(
   { retriable: true, statusCode: 503 },
 )
 export const BridgeClosed = defineError('UNS_ERR_BRIDGE_CLOSED', 'The bridge is shutting down; %s not sent')
+export const KafkaReplicationInvalid = defineError(
+  'UNS_ERR_BRIDGE_REPLICATION_INVALID',
+  'kafka.minInsyncReplicas (%d) is larger than the replication factor (%d) of the topics to create: every write would be refused; lower it or raise kafka.replicationFactor',
+)
 export const UnsPathInvalid = defineError('UNS_ERR_NAMESPACE_PATH_INVALID', 'Invalid UNS path %j: %s', {
   statusCode: 400,
 })

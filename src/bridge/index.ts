@@ -196,16 +196,13 @@ export function createBridge(deps: BridgeDeps, config: BridgeConfig): Bridge {
       throw new Error(topicsError)
     }
     try {
-      await client.ensureTopics(
+      // Replication comes from the config, by cluster size when unset (replication.ts).
+      const replication = await client.ensureTopics(
         wanted
           .filter((t) => missing.includes(t.topic))
-          .map((t) => ({
-            ...t,
-            partitions: config.topicPartitions,
-            replicationFactor: config.replicationFactor,
-          })),
+          .map((t) => ({ ...t, partitions: config.topicPartitions })),
       )
-      logger.info({ topics: missing }, 'Kafka topics created')
+      logger.info({ topics: missing, ...replication }, 'Kafka topics created')
       topicsError = undefined
     } catch (err) {
       topicsError = `creating topics ${missing.join(', ')} failed: ${(err as Error).message}`

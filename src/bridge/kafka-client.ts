@@ -9,9 +9,10 @@ import {
   type Producer,
   type Admin,
   type IHeaders,
-  type SASLOptions,
 } from 'kafkajs'
 import type { Logger } from '../logger.js'
+import { toKafkaSecurity, type KafkaSaslConfig, type KafkaTlsConfig } from './kafka-security.js'
+import { toReplication, type ReplicationSettings } from './replication.js'
 
 export interface KafkaRecord {
   readonly topic: string
@@ -34,8 +35,13 @@ export interface KafkaClientConfig {
   readonly clientId: string
   readonly connectTimeoutMs: number
   readonly requestTimeoutMs: number
+  /** TLS with the system CAs; `tls` turns TLS on with its files. */
   readonly ssl: boolean
-  readonly sasl?: { readonly mechanism: string; readonly username: string; readonly password: string }
+  readonly tls?: KafkaTlsConfig
+  readonly sasl?: KafkaSaslConfig
+  /** Of the topics ensureTopics creates; below 1 (or unset): by cluster size (replication.ts). */
+  readonly replicationFactor?: number
+  readonly minInsyncReplicas?: number
 }
 
 export interface ConsumerHandle {
@@ -56,7 +62,10 @@ export interface KafkaClient {
   connectProducer(): Promise<void>
   /** Produces with acks=all; resolves when every record is acknowledged. */
   send(records: readonly KafkaRecord[]): Promise<void>
-  /** Creates the missing topics; `partitions` defaults to the broker's num.partitions. */
+  /**
+   * Creates the missing topics; `partitions` defaults to the broker's num.partitions, replication
+   * to the config (by cluster size when unset). Returns the replication used, when it created any.
+   */
   ensureTopics(
     topics: readonly {
       topic: string
@@ -64,7 +73,7 @@ export interface KafkaClient {
       partitions?: number
       replicationFactor?: number
     }[],
-  ): Promise<void>
+  ): Promise<ReplicationSettings | undefined>
   /** Which of `topics` do not exist. */
   missingTopics(topics: readonly string[]): Promise<string[]>
   consume(opts: {
@@ -103,8 +112,7 @@ export function createKafkaClient(config: KafkaClientConfig, logger: Logger): Ka
     brokers: [...config.brokers],
     connectionTimeout: config.connectTimeoutMs,
     requestTimeout: config.requestTimeoutMs,
-    ssl: config.ssl,
-    ...(config.sasl ? { sasl: config.sasl as SASLOptions } : {}),
+    ...toKafkaSecurity(config),
     // The bridge retries whole batches itself with backoff and logs once per state change, so
     // kafkajs retries little and its own logs go to debug (else an outage floods the log).
     retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 },
@@ -161,16 +169,28 @@ export function createKafkaClient(config: KafkaClientConfig, logger: Logger): Ka
       await admin.connect()
       const existing = new Set(await admin.listTopics())
       const missing = topics.filter((t) => !existing.has(t.topic))
-      if (missing.length === 0) return
+      if (missing.length === 0) return undefined
+      const brokerCount = (await admin.describeCluster()).brokers.length
+      const replication = toReplication(config, brokerCount)
       await admin.createTopics({
         waitForLeaders: true,
-        topics: missing.map((t) => ({
-          topic: t.topic,
-          ...(t.partitions === undefined ? {} : { numPartitions: t.partitions }),
-          ...(t.replicationFactor === undefined ? {} : { replicationFactor: t.replicationFactor }),
-          configEntries: t.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
-        })),
+        topics: missing.map((t) => {
+          const { replicationFactor, minInsyncReplicas } =
+            t.replicationFactor === undefined
+              ? replication
+              : toReplication({ ...config, replicationFactor: t.replicationFactor }, brokerCount)
+          return {
+            topic: t.topic,
+            ...(t.partitions === undefined ? {} : { numPartitions: t.partitions }),
+            replicationFactor,
+            configEntries: [
+              ...(t.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : []),
+              { name: 'min.insync.replicas', value: String(minInsyncReplicas) },
+            ],
+          }
+        }),
       })
+      return replication
     },
 
     async missingTopics(topics) {

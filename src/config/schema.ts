@@ -134,21 +134,67 @@ const Kafka = Type.Object(
     replicationFactor: Type.Integer({
       minimum: -1,
       default: -1,
-      description: 'Replication factor of topics uns-bridge creates (-1: the broker default)',
+      description:
+        'Replication factor of topics uns-bridge creates; -1: by cluster size, 3 when the cluster has 3 or more brokers, else 1 per broker (docs/decisions/0015)',
+    }),
+    minInsyncReplicas: Type.Integer({
+      minimum: -1,
+      default: -1,
+      description:
+        'min.insync.replicas of topics uns-bridge creates: how many replicas must have a record before Kafka acknowledges it; -1: 2 when the replication factor is 3 or more, else 1',
     }),
     compression: OneOf(['none', 'gzip'], { default: 'none', description: 'Compression of produced batches' }),
     topics: KafkaTopics,
     sasl: Type.Optional(
       Type.Object(
         {
-          mechanism: OneOf(['plain', 'scram-sha-256', 'scram-sha-512'], { description: 'SASL mechanism' }),
-          username: Type.String(),
-          password: Type.String(),
+          mechanism: OneOf(['plain', 'scram-sha-256', 'scram-sha-512'], {
+            description: 'SASL mechanism (PLAIN sends the password itself: use it with TLS only)',
+          }),
+          username: Type.String({ minLength: 1, description: 'SASL user' }),
+          password: Type.String({
+            minLength: 1,
+            description: 'SASL password; never shown by --print-config or in logs',
+          }),
         },
         { additionalProperties: false, description: 'SASL credentials for Kafka' },
       ),
     ),
-    ssl: Type.Boolean({ default: false, description: 'TLS to Kafka' }),
+    ssl: Type.Boolean({
+      default: false,
+      description: "TLS to Kafka with the system's CAs (kafka.tls sets files and turns TLS on by itself)",
+    }),
+    tls: Type.Optional(
+      Type.Object(
+        {
+          ca: Type.Optional(
+            Type.String({
+              format: 'readable-file',
+              description:
+                "PEM file of the CA(s) that signed the brokers' certificates (a private CA); the system CAs when unset",
+            }),
+          ),
+          cert: Type.Optional(
+            Type.String({
+              format: 'readable-file',
+              description: 'PEM client certificate, for brokers that require one (mutual TLS); needs key',
+            }),
+          ),
+          key: Type.Optional(
+            Type.String({ format: 'readable-file', description: 'PEM private key of cert (unencrypted)' }),
+          ),
+          rejectUnauthorized: Type.Boolean({
+            default: true,
+            description: "Verify the brokers' certificates and host names; false is for experiments only",
+          }),
+        },
+        {
+          additionalProperties: false,
+          dependencies: { cert: ['key'], key: ['cert'] },
+          description: 'TLS to Kafka with these files; setting any of them turns TLS on',
+        },
+      ),
+    ),
   },
   { additionalProperties: false, default: {} },
 )
