@@ -142,7 +142,12 @@ export function createKafkaClient(config: KafkaClientConfig, logger: Logger): Ka
   return {
     async connectProducer() {
       if (producer) await producer.disconnect().catch(() => {})
-      producer = kafka.producer({ allowAutoTopicCreation: true, maxInFlightRequests: 1 })
+      // retries 0: see send().
+      producer = kafka.producer({
+        allowAutoTopicCreation: true,
+        maxInFlightRequests: 1,
+        retry: { retries: 0 },
+      })
       await producer.connect()
     },
 
@@ -157,11 +162,26 @@ export function createKafkaClient(config: KafkaClientConfig, logger: Logger): Ka
         if (!list) byTopic.set(r.topic, (list = []))
         list.push({ key: r.key, value: r.value, headers: { ...r.headers } })
       }
-      await producer.sendBatch({
+      const batch = {
         acks: -1,
         compression: config.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
         topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-      })
+      }
+      // kafkajs retries a batch only towards the brokers that have not answered yet, so a partition
+      // whose leader moved to a broker that had answered is skipped and the send resolves without it
+      // (tulios/kafkajs#1303): an acknowledged record is lost when a broker dies (seen in
+      // test/integration/kafka-cluster-failover.test.ts). So kafkajs makes one attempt and the whole
+      // batch is retried here: records that had reached Kafka are written twice, none is lost
+      // (docs/decisions/0016).
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return void (await producer.sendBatch(batch))
+        } catch (err) {
+          const cause = (err as { cause?: { retriable?: boolean } }).cause
+          if (attempt >= 3 || cause?.retriable !== true) throw err
+          await new Promise((r) => setTimeout(r, 100 * attempt))
+        }
+      }
     },
 
     async ensureTopics(topics) {
