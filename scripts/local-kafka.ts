@@ -169,7 +169,9 @@ export async function startKafka(opts: StartOptions = {}): Promise<LocalKafka> {
   ]
 
   if (!existsSync(join(dataDir, 'log', 'meta.properties'))) {
-    const clusterId = randomBytes(16).toString('base64url')
+    // One id in 64 starts with '-', which kafka-storage reads as an option (as Kafka's Uuid does, draw again).
+    let clusterId = randomBytes(16).toString('base64url')
+    while (clusterId.startsWith('-')) clusterId = randomBytes(16).toString('base64url')
     const fmt = spawnSync(
       'java',
       java(libDir, 'kafka.tools.StorageTool', ['format', '-t', clusterId, '-c', propsPath], sysProps),

@@ -1,6 +1,6 @@
 // createService wires the pipeline stages of PRODUCT.md §2 and owns their lifecycle.
 import type { FastifyInstance } from 'fastify'
-import { buildApi, type HealthReport } from './api/index.js'
+import { buildApi, type HealthReport, type ReadinessPart } from './api/index.js'
 import { createBridge, type Bridge } from './bridge/index.js'
 import { createBroker, topicNameProblem, type Broker } from './broker/index.js'
 import type { Config } from './config/index.js'
@@ -77,6 +77,9 @@ export async function createService(deps: { logger: Logger }, config: Config): P
         topicProblem: topicNameProblem,
         write: sparkplug.fromCommand,
         onStateRecord: (record) => restoreStateRecord(tree, record, logger),
+        // After an outage the registry's retry delay may have grown to kafka.reconnectMaxMs; readiness
+        // should follow Kafka's return, not that delay (issue 11 item 8).
+        onKafkaConnected: () => schemas.retryNow(),
       },
       { ...config.kafka, ...config.bridge, instanceId: config.instanceId, session: randomUUID() },
     )
@@ -90,15 +93,18 @@ export async function createService(deps: { logger: Logger }, config: Config): P
   mqtt.addHook('onPublish', pipeline.handle)
 
   const health = (): HealthReport => {
-    const kafka = bridge ? bridge.health() : { state: 'disabled' as const }
+    const kafka = bridge ? bridge.health() : undefined
     const registryHealth = schemas.health()
+    const waitingFor: ReadinessPart[] = []
+    if (!mqtt.listening) waitingFor.push('mqtt')
+    if (kafka && kafka.state !== 'connected') waitingFor.push('kafka')
+    if (kafka && !kafka.restored) waitingFor.push('state')
+    if (!registryHealth.ready) waitingFor.push('registry')
     return {
-      ready:
-        mqtt.listening &&
-        registryHealth.ready &&
-        (kafka.state === 'disabled' || (kafka.state === 'connected' && kafka.restored)),
+      ready: waitingFor.length === 0,
+      waitingFor,
       mqtt: { listening: mqtt.listening, clients: mqtt.clients },
-      kafka,
+      kafka: kafka ?? { state: 'disabled' },
       registry: registryHealth,
     }
   }

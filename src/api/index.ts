@@ -18,7 +18,7 @@ import { sparkplugRoutes } from './routes/sparkplug.js'
 import { writeRoutes } from './routes/write.js'
 import type { SparkplugApi } from '../sparkplug/index.js'
 
-export type { HealthReport } from './routes/health.js'
+export type { HealthReport, ReadinessPart } from './routes/health.js'
 export type { StreamOptions } from './routes/stream.js'
 
 declare module 'fastify' {
