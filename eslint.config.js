@@ -3,7 +3,19 @@
 import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
-const stages = ['broker', 'sparkplug', 'namespace', 'registry', 'schemas', 'bridge', 'api', 'config']
+const stages = [
+  'uns',
+  'kafka',
+  'broker',
+  'sparkplug',
+  'namespace',
+  'registry',
+  'bridge',
+  'api',
+  'config',
+  'security',
+  'pipeline',
+]
 
 export default tseslint.config(
   { ignores: ['dist/', 'coverage/', '.cache/', 'node_modules/', 'web/vendor/'] },

@@ -3,6 +3,7 @@
 // local Kafka (local-kafka.ts), the 3-broker cluster (local-kafka-cluster.ts) and the SASL_SSL test
 // broker are all built from it.
 import { spawnSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { startDaemon, tail, type Daemon } from './daemon.js'
@@ -63,6 +64,14 @@ rootLogger.level = info
 rootLogger.appenderRef.file.ref = file
 rootLogger.appenderRef.out.ref = out
 `
+
+/** A new KRaft cluster id (16 random bytes, base64url). */
+export function newClusterId(): string {
+  // One id in 64 starts with '-', which kafka-storage reads as an option (as Kafka's Uuid does, draw again).
+  let id = randomBytes(16).toString('base64url')
+  while (id.startsWith('-')) id = randomBytes(16).toString('base64url')
+  return id
+}
 
 /** The default heap of the single local Kafka; tests with several JVMs pass smaller ones. */
 export const DEFAULT_HEAP = { initialMb: 256, maxMb: 768 } as const

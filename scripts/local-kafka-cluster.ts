@@ -1,13 +1,12 @@
 // A local Apache Kafka cluster on loopback: N KRaft nodes (each broker+controller, all of them
 // quorum voters), started in parallel with small heaps, for high-availability tests (issue 15): kill
 // one broker under load, restart it, see replication hold.
-import { randomBytes } from 'node:crypto'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Kafka, logLevel } from 'kafkajs'
 import { removeOnExit } from './daemon.js'
-import { createKafkaNode } from './kafka-node.js'
+import { createKafkaNode, newClusterId } from './kafka-node.js'
 import { freePort, installKafka, kraftProperties } from './local-kafka.js'
 
 export interface KafkaClusterOptions {
@@ -83,7 +82,7 @@ export async function startKafkaCluster(opts: KafkaClusterOptions = {}): Promise
       controllerPort: await freePort(),
     })),
   )
-  const clusterId = randomBytes(16).toString('base64url')
+  const clusterId = newClusterId()
   const nodes = ports.map((p) => ({
     ...p,
     address: `127.0.0.1:${p.port}`,

@@ -2,11 +2,11 @@
 // The jars come from Maven Central through `mvn dependency:copy-dependencies` and are cached, so a
 // machine needs Java 17+ and Maven once, and nothing else (no Docker, no tarball download).
 import { spawnSync } from 'node:child_process'
-import { createHash, randomBytes } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join, resolve } from 'node:path'
-import { createKafkaNode } from './kafka-node.js'
+import { createKafkaNode, newClusterId } from './kafka-node.js'
 
 export const KAFKA_VERSION = '4.4.0'
 const LOG4J_VERSION = '2.24.3'
@@ -149,7 +149,7 @@ export async function startKafka(opts: StartOptions = {}): Promise<LocalKafka> {
     libDir,
     dir: dataDir,
     properties: kraftProperties({ nodeId: 1, port, controllerPort, voters: [{ nodeId: 1, controllerPort }] }),
-    clusterId: randomBytes(16).toString('base64url'),
+    clusterId: newClusterId(),
     startTimeoutMs: opts.startTimeoutMs ?? 60_000,
   })
   await node.start()

@@ -56,6 +56,7 @@ export const ListenPortInUse = defineError(
   'UNS_ERR_LISTEN_PORT_IN_USE',
   '%s port %d on %s is already in use; stop the other process or choose another port with %s',
 )
+export const HookInvalid = defineError('UNS_ERR_HOOK_INVALID', 'Cannot add broker hook %s: %s')
 export const ListenFailed = defineError('UNS_ERR_LISTEN_FAILED', 'Cannot listen for %s on %s:%d: %s')
 export const KafkaUnavailable = defineError(
   'UNS_ERR_BRIDGE_KAFKA_UNAVAILABLE',
@@ -276,4 +277,40 @@ export const SpbNodeNotFound = defineError(
   'UNS_ERR_SPB_NODE_NOT_FOUND',
   'No Sparkplug edge node %s/%s has been seen by this host application',
   { statusCode: 404 },
+)
+
+// Security (src/security): identities, access rules, TLS files. Messages never contain a password or a token.
+export const SecurityHashInvalid = defineError(
+  'UNS_ERR_SECURITY_HASH_INVALID',
+  '%s is not a password hash uns-bridge can verify: %s; make one with `uns-bridge hash-password`',
+)
+export const SecurityPasswordInput = defineError(
+  'UNS_ERR_SECURITY_PASSWORD_INPUT',
+  'No password to hash: %s; type it at the prompt or pipe it on standard input (one line)',
+)
+export const SecurityRuleInvalid = defineError('UNS_ERR_SECURITY_RULE_INVALID', 'Invalid rule %j in %s: %s')
+export const SecurityTlsFile = defineError(
+  'UNS_ERR_SECURITY_TLS_FILE',
+  'Cannot read %s file %s (%s): %s; check the path and that uns-bridge may read it',
+)
+export const SecurityTlsInvalid = defineError(
+  'UNS_ERR_SECURITY_TLS_INVALID',
+  'The TLS files of %s (cert %s, key %s) cannot be used: %s; check that the key belongs to the certificate and both are PEM',
+)
+export const SecurityUnauthenticated = defineError(
+  'UNS_ERR_SECURITY_UNAUTHENTICATED',
+  'Authentication required: %s',
+  { statusCode: 401 },
+)
+export const SecurityForbidden = defineError('UNS_ERR_SECURITY_FORBIDDEN', '%s may not %s %s: %s', {
+  statusCode: 403,
+})
+export const SecurityBusy = defineError(
+  'UNS_ERR_SECURITY_BUSY',
+  'Too many credential checks are waiting (%d); retry in a moment',
+  { statusCode: 503, retriable: true },
+)
+export const SecurityJwksInvalid = defineError(
+  'UNS_ERR_SECURITY_JWKS_INVALID',
+  'Cannot use the JWKS %s (security.jwt.jwks): %s; give a readable JSON Web Key Set file or an http(s) URL',
 )

@@ -1,14 +1,14 @@
 // createService wires the pipeline stages of PRODUCT.md §2 and owns their lifecycle.
 import type { FastifyInstance } from 'fastify'
-import { buildApi, type HealthReport } from './api/index.js'
-import { createBridge, type Bridge, type StateRecord } from './bridge/index.js'
+import { buildApi, type HealthReport, type ReadinessPart } from './api/index.js'
+import { createBridge, type Bridge } from './bridge/index.js'
 import { createBroker, topicNameProblem, type Broker } from './broker/index.js'
 import type { Config } from './config/index.js'
 import { ListenFailed, ListenPortInUse } from './errors.js'
 import type { Logger } from './logger.js'
 import { createMetrics, type Metrics } from './metrics.js'
-import { createNamespaceTree, loadNamespace, parseUnsPayload, type NamespaceTree } from './namespace/index.js'
-import { createPipeline } from './pipeline.js'
+import { createNamespaceTree, loadNamespace, type NamespaceTree } from './namespace/index.js'
+import { createPipeline, restoreStateRecord } from './pipeline.js'
 import { createServiceRegistry, type Registry } from './registry/index.js'
 import { createSparkplugService, type SparkplugApi } from './sparkplug/index.js'
 import { randomUUID } from 'node:crypto'
@@ -51,23 +51,10 @@ export async function createService(deps: { logger: Logger }, config: Config): P
     },
   )
   const registry = schemas.registry
-  let bridge: Bridge | undefined
-  // The Sparkplug stage is created before the broker it publishes through (the broker's hook feeds it).
-  const late: { broker?: Broker } = {}
-  const pipeline = createPipeline(
-    {
-      logger,
-      metrics,
-      tree,
-      registry,
-      get bridge() {
-        return bridge
-      },
-      get sparkplug() {
-        return sparkplug
-      },
-    },
-    config,
+  // Build every stage first, then wire them with plain values (STYLE.md rule 13).
+  const mqtt: Broker = await createBroker(
+    { logger, metrics },
+    { host: config.host, port: config.mqtt.port, maxPayloadBytes: config.mqtt.maxPayloadBytes },
   )
   const sparkplug = createSparkplugService(
     {
@@ -75,48 +62,49 @@ export async function createService(deps: { logger: Logger }, config: Config): P
       metrics,
       tree,
       mapping: definition.sparkplug,
-      accept: (message, event, receivedAt, headers) => pipeline.accept(message, event, receivedAt, headers),
-      deadLetter: (message, rejection, receivedAt) => pipeline.refuse(message, rejection, receivedAt),
-      raw: (message, receivedAt) => bridge?.sparkplugRaw(message, receivedAt),
-      publishInternal: (m) =>
-        late.broker ? late.broker.publish(m) : Promise.reject(new Error('broker not started')),
-      serveStream: (stream) => late.broker?.handleStream(stream),
+      publish: mqtt.publish,
+      serveStream: mqtt.handleStream,
     },
     { ...config.sparkplug, instanceId: config.instanceId },
   )
-
-  const mqtt: Broker = await createBroker(
-    { logger, metrics, onPublish: (message) => pipeline.onPublish(message) },
-    { host: config.host, port: config.mqtt.port, maxPayloadBytes: config.mqtt.maxPayloadBytes },
-  )
-  late.broker = mqtt
+  let bridge: Bridge | undefined
   if (config.kafka.brokers.length > 0) {
     bridge = createBridge(
       {
         logger,
         metrics,
-        publish: (m) => mqtt.publish(m),
+        publish: mqtt.publish,
         topicProblem: topicNameProblem,
-        write: (path, payload) => sparkplug.fromCommand(path, payload),
-        onStateRecord: (record) => applyStateRecord(tree, record, logger),
-        classOf: (path) => tree.classOf(path),
+        write: sparkplug.fromCommand,
+        onStateRecord: (record) => restoreStateRecord(tree, record, logger),
+        // After an outage the registry's retry delay may have grown to kafka.reconnectMaxMs; readiness
+        // should follow Kafka's return, not that delay (issue 11 item 8).
+        onKafkaConnected: () => schemas.retryNow(),
       },
       { ...config.kafka, ...config.bridge, instanceId: config.instanceId, session: randomUUID() },
     )
   } else {
     logger.warn('kafka.brokers is empty: running without Kafka (UNS_KAFKA_BROKERS)')
   }
+  const pipeline = createPipeline(
+    { logger, metrics, tree, registry, sparkplug, bridge, publish: mqtt.publish },
+    { instanceId: config.instanceId },
+  )
+  mqtt.addHook('onPublish', pipeline.handle)
 
   const health = (): HealthReport => {
-    const kafka = bridge ? bridge.health() : { state: 'disabled' as const }
+    const kafka = bridge ? bridge.health() : undefined
     const registryHealth = schemas.health()
+    const waitingFor: ReadinessPart[] = []
+    if (!mqtt.listening) waitingFor.push('mqtt')
+    if (kafka && kafka.state !== 'connected') waitingFor.push('kafka')
+    if (kafka && !kafka.restored) waitingFor.push('state')
+    if (!registryHealth.ready) waitingFor.push('registry')
     return {
-      ready:
-        mqtt.listening &&
-        registryHealth.ready &&
-        (kafka.state === 'disabled' || (kafka.state === 'connected' && kafka.restored)),
+      ready: waitingFor.length === 0,
+      waitingFor,
       mqtt: { listening: mqtt.listening, clients: mqtt.clients },
-      kafka,
+      kafka: kafka ?? { state: 'disabled' },
       registry: registryHealth,
     }
   }
@@ -140,6 +128,7 @@ export async function createService(deps: { logger: Logger }, config: Config): P
       sparkplugNodes: () => sparkplug.nodes(),
       sseClients: () => api.streamClients(),
     })
+    await mqtt.listen()
     httpPort = await listenHttp(app, config.host, config.http.port)
     await sparkplug.start()
   } catch (err) {
@@ -187,26 +176,4 @@ async function listenHttp(app: FastifyInstance, host: string, port: number): Pro
   }
   const address = app.server.address()
   return typeof address === 'object' && address ? address.port : port
-}
-
-/** A value another instance (or this one before a restart) wrote to the state topic. */
-function applyStateRecord(tree: NamespaceTree, record: StateRecord, logger: Logger): void {
-  const receivedAt = Date.now()
-  const payload = record.value === null ? undefined : parseUnsPayload(record.value, receivedAt)
-  if (payload && !payload.ok) {
-    logger.warn({ path: record.path, err: payload.error }, 'unreadable state record skipped')
-    return
-  }
-  const p = payload?.value
-  const applied = tree.apply({
-    path: record.path,
-    value: p?.value ?? null,
-    timestamp: p?.timestamp ?? receivedAt,
-    quality: p?.quality ?? 'good',
-    source: record.headers.source ?? '',
-    origin: record.headers.origin ?? '',
-    ...(p?.datatype === undefined ? {} : { datatype: p.datatype }),
-    ...(p === undefined ? { tombstone: true } : {}),
-  })
-  if (!applied.ok) logger.debug({ path: record.path, err: applied.error }, 'state record not applied')
 }

@@ -2,6 +2,7 @@ import { accessSync, constants, readFileSync, statSync } from 'node:fs'
 import { Ajv, type ErrorObject } from 'ajv'
 import { parseDocument } from 'yaml'
 import { ConfigFileUnreadable, ConfigInvalid } from '../errors.js'
+import { securityConfigProblems } from '../security/index.js'
 import { ConfigSchema, SECRET_KEYS, type Config } from './schema.js'
 import { readEnv } from './env.js'
 
@@ -45,6 +46,11 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   if (!validateConfig(merged)) {
     const lines = (validateConfig.errors ?? []).map((e) => describeError(e, merged, sources))
     throw new ConfigInvalid([lines.map((l) => `  ${l}`).join('\n')], { errors: lines })
+  }
+  // Cross-field rules, once every field is known to be well-formed.
+  const problems = securityConfigProblems(merged as Config)
+  if (problems.length > 0) {
+    throw new ConfigInvalid([problems.map((l) => `  ${l}`).join('\n')], { errors: problems })
   }
   return deepFreeze(merged as Config)
 }

@@ -12,6 +12,28 @@ const port = (def: number, what: string) =>
 /** Settings whose values `--print-config` and the logs never show. */
 export const SECRET_KEYS = ['password', 'token'] as const
 
+const pemFile = (what: string) => Type.String({ minLength: 1, description: `Path of the PEM ${what}` })
+
+const MqttTls = Type.Object(
+  {
+    port: port(8883, 'MQTT over TLS port'),
+    cert: pemFile('certificate chain (server certificate first) of the MQTT TLS listener'),
+    key: pemFile('private key of the MQTT TLS listener'),
+    ca: Type.Optional(
+      pemFile('CA bundle that client certificates must chain to (needed unless clientCertificates is off)'),
+    ),
+    clientCertificates: OneOf(['off', 'optional', 'required'], {
+      default: 'off',
+      description:
+        'Client certificates (mutual TLS): off; optional (verified ones log in as the user named by security.certificateIdentity, others need a password); required (no handshake without a valid one)',
+    }),
+  },
+  {
+    additionalProperties: false,
+    description: 'MQTT over TLS listener; absent: none. Certificate files are reloaded on SIGHUP',
+  },
+)
+
 const Broker = Type.Object(
   {
     port: port(1883, 'MQTT over TCP port'),
@@ -20,6 +42,7 @@ const Broker = Type.Object(
       default: 1_048_576,
       description: 'Largest PUBLISH payload accepted, in bytes; larger ones close the connection',
     }),
+    tls: Type.Optional(MqttTls),
   },
   { additionalProperties: false, default: {} },
 )
@@ -27,6 +50,24 @@ const Broker = Type.Object(
 const Http = Type.Object(
   {
     port: port(8080, 'HTTP port for the API, the explorer and MQTT over WebSocket at /mqtt'),
+    tls: Type.Optional(
+      Type.Object(
+        {
+          cert: pemFile('certificate chain (server certificate first) for HTTPS and WSS'),
+          key: pemFile('private key for HTTPS and WSS'),
+        },
+        {
+          additionalProperties: false,
+          description:
+            'HTTPS and WSS on the HTTP port instead of plain HTTP; absent: plain HTTP. Reloaded on SIGHUP',
+        },
+      ),
+    ),
+    websocketOrigins: Type.Array(Type.String({ minLength: 1 }), {
+      default: [],
+      description:
+        "Browser origins (scheme://host[:port]) allowed to open MQTT over WebSocket besides the server's own; * allows any. Clients that send no Origin (not browsers) are not affected",
+    }),
   },
   { additionalProperties: false, default: {} },
 )
@@ -262,7 +303,7 @@ const OutboundRoute = Type.Object(
       description:
         'Key template: {path}, {level:N}, {clientId}, {class}; the key picks the partition, an empty key spreads records',
     }),
-    headers: Type.Record(Type.String(), Type.String(), {
+    headers: Type.Record(Type.String(), Type.String({ description: 'Header value template' }), {
       default: {},
       description: 'Extra headers; values are templates as for key',
     }),
@@ -315,6 +356,161 @@ const Registry = Type.Object(
   { additionalProperties: false, default: {} },
 )
 
+const filters = (what: string) =>
+  Type.Array(Type.String({ minLength: 1 }), {
+    default: [],
+    description: `MQTT topic filters ${what}; \${username} and \${clientid} stand for the client's own`,
+  })
+
+const Role = Type.Object(
+  {
+    publish: filters('the role may publish to'),
+    subscribe: filters('the role may subscribe to (a requested filter must lie within one) and receive from'),
+    read: filters('of UNS paths the role may read over REST, SSE and the explorer'),
+    write: filters(
+      'of UNS paths (REST writes, uns.commands) and Sparkplug NCMD/DCMD topics the role may write',
+    ),
+    admin: Type.Boolean({
+      default: false,
+      description: 'Registry and binding changes, rebirth requests, $SYS topics',
+    }),
+  },
+  { additionalProperties: false },
+)
+
+const roleNames = (what: string) =>
+  Type.Array(Type.String({ minLength: 1 }), { default: [], description: `Roles of ${what} (security.roles)` })
+
+const User = Type.Object(
+  {
+    username: Type.String({
+      pattern: '^[^+#/\\u0000]{1,256}$',
+      description: 'MQTT username, or the certificate CN/SAN that logs in as this user (no +, #, /)',
+    }),
+    password: Type.String({
+      minLength: 1,
+      description: 'Hash of the password made by `uns-bridge hash-password` (scrypt$...), never the password',
+    }),
+    roles: roleNames('the user'),
+  },
+  { additionalProperties: false },
+)
+
+const ApiToken = Type.Object(
+  {
+    name: Type.String({
+      pattern: '^[A-Za-z0-9._-]{1,64}$',
+      description: 'Token name (logs and audit trail)',
+    }),
+    token: Type.String({
+      minLength: 1,
+      description:
+        'Hash of the bearer token made by `uns-bridge hash-password` (scrypt$...); clients send the token itself',
+    }),
+    roles: roleNames('the token'),
+  },
+  { additionalProperties: false },
+)
+
+const count = (def: number, description: string) => Type.Integer({ minimum: 1, default: def, description })
+
+const Limits = Type.Object(
+  {
+    mqttConnections: count(10000, 'MQTT connections open at once, all clients together'),
+    mqttConnectionsPerUser: count(
+      1000,
+      'MQTT connections open at once per user or token (anonymous clients count only in the total)',
+    ),
+    publishesPerSecond: count(
+      10000,
+      'PUBLISH packets per second per client, sustained (token bucket); over it the client is disconnected',
+    ),
+    publishBurst: count(
+      20000,
+      'PUBLISH packets a client may send at once after a quiet period (bucket size)',
+    ),
+    topicMaxLevels: count(32, 'Most levels in a topic or subscription filter'),
+    topicMaxLength: count(1024, 'Most characters in a topic or subscription filter'),
+    inflightQos1: count(1000, 'QoS 1 PUBLISH packets per client not yet acknowledged'),
+    retainedMessages: count(100000, 'Retained messages held by the broker'),
+    retainedBytes: count(67_108_864, 'Bytes of retained message payloads held by the broker'),
+    sseStreams: count(1000, 'Server-Sent Event streams open at once (GET /api/v1/stream)'),
+  },
+  { additionalProperties: false, default: {} },
+)
+
+const Security = Type.Object(
+  {
+    anonymous: Type.Boolean({
+      default: false,
+      description:
+        'Admit clients without credentials (with security.anonymousRoles). With no users and no tokens, anonymous clients get full access but host must then be a loopback address unless this is true',
+    }),
+    anonymousRoles: roleNames('anonymous clients when security.anonymous is true'),
+    users: Type.Array(User, {
+      default: [],
+      description: 'Users: MQTT username/password or client certificate, HTTP Basic',
+    }),
+    tokens: Type.Array(ApiToken, {
+      default: [],
+      description: 'API bearer tokens, stored as hashes',
+    }),
+    roles: Type.Record(Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' }), Role, {
+      default: {},
+      description: 'Named roles; deny by default, the grants of all roles of an identity add up',
+    }),
+    jwt: Type.Optional(
+      Type.Object(
+        {
+          jwks: Type.String({
+            minLength: 1,
+            description: 'JSON Web Key Set that signs the tokens: a file path or an http(s) URL',
+          }),
+          issuer: Type.Optional(Type.String({ minLength: 1, description: 'Required `iss` claim' })),
+          audience: Type.Optional(Type.String({ minLength: 1, description: 'Required `aud` claim' })),
+          rolesClaim: Type.String({
+            minLength: 1,
+            default: 'roles',
+            description:
+              'Claim with the role names (array or space-separated); a dotted path reaches nested claims (realm_access.roles)',
+          }),
+          nameClaim: Type.String({
+            minLength: 1,
+            default: 'sub',
+            description: 'Claim naming the identity in logs and the audit trail',
+          }),
+        },
+        {
+          additionalProperties: false,
+          description: 'JWT bearer tokens for the API, verified against a JWKS; absent: none',
+        },
+      ),
+    ),
+    certificateIdentity: OneOf(['cn', 'san'], {
+      default: 'cn',
+      description:
+        'Which part of a verified client certificate names the user: the subject CN, or a DNS/email/URI subject alternative name',
+    }),
+    audit: Type.Object(
+      {
+        topic: Type.String({
+          minLength: 1,
+          default: 'uns.audit',
+          description: 'Kafka topic of the audit trail (refusals, writes, registry and binding changes)',
+        }),
+        logPerSecond: Type.Integer({
+          minimum: 0,
+          default: 20,
+          description: 'Audit log lines per second at most; beyond it they are counted and summarised',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    limits: Limits,
+  },
+  { additionalProperties: false, default: {} },
+)
+
 const Log = Type.Object(
   {
     level: OneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
@@ -332,7 +528,12 @@ export const ConfigSchema = Type.Object(
       default: 'uns-bridge',
       description: 'This instance in Kafka `origin` headers (loop prevention) and logs',
     }),
-    host: Type.String({ minLength: 1, default: '0.0.0.0', description: 'Bind address of MQTT and HTTP' }),
+    host: Type.String({
+      minLength: 1,
+      default: '127.0.0.1',
+      description:
+        'Bind address of MQTT and HTTP; loopback by default. A non-loopback address needs security.users or security.tokens, or security.anonymous: true',
+    }),
     shutdownTimeoutMs: Type.Integer({
       minimum: 100,
       default: 8000,
@@ -346,6 +547,7 @@ export const ConfigSchema = Type.Object(
     api: Api,
     bridge: Bridge,
     registry: Registry,
+    security: Security,
     log: Log,
   },
   { additionalProperties: false },

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Kafka, logLevel, type SASLOptions } from 'kafkajs'
 import { removeOnExit } from '../../scripts/daemon.js'
-import { createKafkaNode } from '../../scripts/kafka-node.js'
+import { createKafkaNode, newClusterId } from '../../scripts/kafka-node.js'
 import { freePort, installKafka } from '../../scripts/local-kafka.js'
 import { createTestCa } from './certs.js'
 
@@ -62,7 +62,7 @@ export async function startSaslSslKafka(opts: { startTimeoutMs?: number } = {}):
     name: 'kafka-sasl-ssl',
     libDir,
     dir: join(dir, 'node'),
-    clusterId: randomBytes(16).toString('base64url'),
+    clusterId: newClusterId(),
     heap: { initialMb: 128, maxMb: 384 },
     jvmOptions: ['-XX:TieredStopAtLevel=1'],
     startTimeoutMs: opts.startTimeoutMs ?? 90_000,

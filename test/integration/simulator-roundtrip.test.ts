@@ -7,37 +7,22 @@ import { after, before, describe, it } from 'node:test'
 import spb from 'sparkplug-payload/lib/sparkplugPayloadProto.js'
 import { loadNamespace } from '../../src/namespace/index.js'
 import { startSimulator, type Simulator } from '../../scripts/simulator/index.js'
-import { createTopic, produce, readTopic, testBrokers, uniqueName } from '../helpers/kafka.js'
-import { eventually, startService, type TestService } from '../helpers/service.js'
+import { createTopic, produce, readTopic } from '../helpers/kafka.js'
+import { eventually, kafkaEnv, startService, uniqueTopics, type TestService } from '../helpers/service.js'
 
 const P = spb.org.eclipse.tahu.protobuf
 const FILLER = 'acme/berlin/packaging/line-1/filler'
 const PRESS_1 = 'acme/austin/assembly/line-1/press-1'
 
 describe('simulator against uns-bridge (births, values, write round trip)', () => {
-  const topics = {
-    telemetry: uniqueName('uns.telemetry'),
-    commands: uniqueName('uns.commands'),
-    state: uniqueName('uns.state'),
-    dlq: uniqueName('uns.dlq'),
-    sparkplug: uniqueName('uns.sparkplug'),
-  }
+  const topics = uniqueTopics()
   let svc: TestService
   let sim: Simulator
   const valueAt = (path: string): unknown => svc.service.tree.node(path)?.value?.value
 
   before(async () => {
     await createTopic(topics.commands)
-    svc = await startService({
-      UNS_KAFKA_BROKERS: testBrokers(),
-      UNS_KAFKA_TOPICS_TELEMETRY: topics.telemetry,
-      UNS_KAFKA_TOPICS_COMMANDS: topics.commands,
-      UNS_KAFKA_TOPICS_STATE: topics.state,
-      UNS_KAFKA_TOPICS_DLQ: topics.dlq,
-      UNS_KAFKA_TOPICS_SPARKPLUG: topics.sparkplug,
-      UNS_KAFKA_CONSUMER_GROUP: uniqueName('group'),
-      UNS_INSTANCE_ID: 'itest-sim',
-    })
+    svc = await startService(kafkaEnv({ UNS_INSTANCE_ID: 'itest-sim' }, topics))
     await eventually(() => (svc.service.health().kafka.consumer === 'running' ? true : undefined), 30000)
     sim = await startSimulator({
       url: svc.mqttUrl,

@@ -1,0 +1,100 @@
+import { isInteger, parse as parseLossless } from 'lossless-json'
+import { UnsPayloadInvalid } from '../errors.js'
+import { QUALITIES, type Quality, type UnsEvent, type UnsValue } from './event.js'
+import { toJsonValue } from './json-value.js'
+import { fail, ok, type Result } from './result.js'
+
+/** What a UNS publish carries once decoded (PRODUCT.md §3). */
+export interface UnsPayload {
+  readonly value: UnsValue
+  /** Source timestamp (epoch ms); the receive time when the publisher sent none. */
+  readonly timestamp: number
+  readonly quality: Quality
+  readonly datatype?: string
+  /** An empty payload: deletes the current value (the retained-message delete of MQTT, a Kafka tombstone). */
+  readonly tombstone: boolean
+}
+
+const ENVELOPE_KEYS = new Set(['value', 'timestamp', 'quality', 'datatype'])
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+// A JSON integer of 16+ digits may exceed 2^53; only then pay for the lossless parser.
+const LONG_DIGITS = /\d{16}/
+
+function bad(reason: string): Result<UnsPayload> {
+  return fail(new UnsPayloadInvalid([reason], { reason }))
+}
+
+function parseNumber(text: string): number | bigint {
+  if (isInteger(text)) {
+    const n = Number(text)
+    // Rounded integers would silently change a counter or an id: keep them exact (PRODUCT.md §3).
+    return Number.isSafeInteger(n) ? n : BigInt(text)
+  }
+  return Number(text)
+}
+
+function parseJson(text: string): unknown {
+  return LONG_DIGITS.test(text) ? parseLossless(text, null, parseNumber) : JSON.parse(text)
+}
+
+/**
+ * Decodes the bytes of a UNS publish: the JSON envelope `{value, timestamp?, quality?, datatype?}` or a
+ * bare JSON scalar. Never throws: bad input yields a result with the reason.
+ */
+export function parseUnsPayload(bytes: Uint8Array, receivedAt: number): Result<UnsPayload> {
+  if (bytes.length === 0) return ok({ value: null, timestamp: receivedAt, quality: 'good', tombstone: true })
+  let parsed: unknown
+  try {
+    parsed = parseJson(utf8.decode(bytes))
+  } catch (err) {
+    return bad(`not valid JSON (${(err as Error).message})`)
+  }
+  if (parsed === null || typeof parsed !== 'object') {
+    return ok({ value: parsed as UnsValue, timestamp: receivedAt, quality: 'good', tombstone: false })
+  }
+  if (Array.isArray(parsed))
+    return bad('a JSON array is neither an envelope nor a scalar; wrap it as {"value": [...]}')
+  const env = parsed as Record<string, unknown>
+  if (!Object.hasOwn(env, 'value')) return bad('a JSON object must be an envelope with a "value" field')
+  for (const key of Object.keys(env)) {
+    if (!ENVELOPE_KEYS.has(key))
+      return bad(`unknown envelope field "${key}" (allowed: value, timestamp, quality, datatype)`)
+  }
+  const { timestamp, quality, datatype } = env
+  if (
+    timestamp !== undefined &&
+    (typeof timestamp !== 'number' || !Number.isFinite(timestamp) || timestamp < 0)
+  ) {
+    return bad(
+      `timestamp must be epoch milliseconds as a non-negative number, got ${JSON.stringify(String(timestamp))}`,
+    )
+  }
+  if (quality !== undefined && !QUALITIES.includes(quality as Quality)) {
+    return bad(`quality must be one of ${QUALITIES.join(', ')}, got ${JSON.stringify(String(quality))}`)
+  }
+  if (datatype !== undefined && typeof datatype !== 'string') return bad('datatype must be a string')
+  const payload: UnsPayload = {
+    value: env.value as UnsValue,
+    timestamp: timestamp ?? receivedAt,
+    quality: (quality as Quality | undefined) ?? 'good',
+    tombstone: false,
+    ...(datatype === undefined ? {} : { datatype }),
+  }
+  return ok(payload)
+}
+
+/**
+ * Writes the JSON envelope of an event. 64-bit integers become decimal strings, never rounded
+ * (PRODUCT.md §3); bytes become base64.
+ */
+export function toEnvelopeJson(
+  event: Pick<UnsEvent, 'value' | 'timestamp' | 'quality' | 'datatype'>,
+): string {
+  const env: Record<string, unknown> = {
+    value: toJsonValue(event.value),
+    timestamp: event.timestamp,
+    quality: event.quality,
+  }
+  if (event.datatype !== undefined) env.datatype = event.datatype
+  return JSON.stringify(env)
+}
