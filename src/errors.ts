@@ -273,3 +273,13 @@ export const SpbNodeNotFound = defineError(
   'No Sparkplug edge node %s/%s has been seen by this host application',
   { statusCode: 404 },
 )
+
+// History and dead letters read back from Kafka (issue 14).
+export const HistoryRangeInvalid = defineError('UNS_ERR_HISTORY_RANGE_INVALID', 'Invalid history range: %s', {
+  statusCode: 400,
+})
+export const HistoryNotLocatable = defineError(
+  'UNS_ERR_HISTORY_NOT_LOCATABLE',
+  'No history in Kafka for %s: %s',
+  { statusCode: 409 },
+)

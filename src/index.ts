@@ -1,7 +1,14 @@
 // createService wires the pipeline stages of PRODUCT.md §2 and owns their lifecycle.
 import type { FastifyInstance } from 'fastify'
 import { buildApi, type HealthReport } from './api/index.js'
-import { createBridge, type Bridge, type StateRecord } from './bridge/index.js'
+import {
+  createBridge,
+  createKafkaClient,
+  createRecordLocator,
+  type Bridge,
+  type StateRecord,
+} from './bridge/index.js'
+import { createDeadLetters, createHistory } from './history/index.js'
 import { createBroker, topicNameProblem, type Broker } from './broker/index.js'
 import type { Config } from './config/index.js'
 import { ListenFailed, ListenPortInUse } from './errors.js'
@@ -54,12 +61,30 @@ export async function createService(deps: { logger: Logger }, config: Config): P
   let bridge: Bridge | undefined
   // The Sparkplug stage is created before the broker it publishes through (the broker's hook feeds it).
   const late: { broker?: Broker } = {}
+  // History (issue 14): a reader client of its own that connects on the first read, the ring fed by the tree.
+  const reader = config.kafka.brokers.length > 0 ? createKafkaClient(config.kafka, logger) : undefined
+  const locate = createRecordLocator({ ...config.bridge, topics: config.kafka.topics }, (p) =>
+    tree.classOf(p),
+  )
+  const history = createHistory(
+    { logger, tree, ...(reader ? { kafka: reader, locate } : {}) },
+    config.history,
+  )
+  const deadLetters = createDeadLetters(
+    { logger, ...(reader ? { kafka: reader } : {}) },
+    {
+      ringSize: config.history.deadLetters,
+      topic: config.kafka.topics.dlq,
+      scanMaxMs: config.history.scanMaxMs,
+    },
+  )
   const pipeline = createPipeline(
     {
       logger,
       metrics,
       tree,
       registry,
+      deadLetters,
       get bridge() {
         return bridge
       },
@@ -133,6 +158,7 @@ export async function createService(deps: { logger: Logger }, config: Config): P
       stream: { throttleMs: config.api.streamThrottleMs },
       schemaRegistry: registry,
       sparkplug,
+      history: { history, deadLetters },
     })
     const api = app
     metrics.bindSources({
@@ -147,6 +173,8 @@ export async function createService(deps: { logger: Logger }, config: Config): P
     await bridge?.close(0)
     await mqtt.close()
     await schemas.close()
+    history.close()
+    await reader?.close()
     throw err
   }
   logger.info({ host: config.host, port: httpPort }, 'HTTP listening')
@@ -170,6 +198,8 @@ export async function createService(deps: { logger: Logger }, config: Config): P
         await bridge?.close(Math.max(0, config.shutdownTimeoutMs - 2000))
         await mqtt.close()
         await schemas.close()
+        history.close()
+        await reader?.close()
         logger.info('uns-bridge stopped')
       })()),
   }

@@ -18,6 +18,8 @@ export interface PipelineDeps {
   readonly registry: Registry
   /** Absent when Kafka is disabled; read per message. */
   readonly bridge: Bridge | undefined
+  /** The dead-letter view's memory (issue 14). */
+  readonly deadLetters?: { record(message: InboundPublish, rejection: Rejection, receivedAt: number): void }
   readonly now?: () => number
 }
 
@@ -67,6 +69,7 @@ export function createPipeline(deps: PipelineDeps, config: { instanceId: string 
     metrics.ingestEvents.inc({ result: 'rejected', reason: rejection.code })
     // Per-message detail at debug; the counter and the dead-letter topic carry the rest.
     logger.debug({ topic: message.topic, clientId: message.clientId, ...rejection }, 'publish rejected')
+    deps.deadLetters?.record(message, rejection, receivedAt)
     return deps.bridge?.deadLetter(message, rejection, receivedAt)
   }
 

@@ -22,6 +22,8 @@ export type { InboundPublish, Rejection } from './mqtt-to-kafka.js'
 export type { CommandPublish } from './kafka-to-mqtt.js'
 export type { StateRecord } from './state-follower.js'
 export { createKafkaClient } from './kafka-client.js'
+export { createRecordLocator, type RecordLocation } from './locate.js'
+export type { PartitionReadOptions, PartitionReadResult, ReadStart } from './kafka-read.js'
 export type {
   ConsumedRecord,
   KafkaClient,
