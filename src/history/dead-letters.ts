@@ -59,12 +59,17 @@ function showPayload(
   try {
     const text = utf8.decode(cut)
     // Control characters other than whitespace mean binary (Sparkplug protobuf, for one).
-    if (!/[\u0000-\u0008\u000e-\u001f]/.test(text))
+    if (!hasControlBytes(cut))
       return { payload: text, payloadEncoding: 'utf8', payloadBytes: bytes.length }
   } catch {
     // not UTF-8 (or cut inside a character): base64 below
   }
   return { payload: cut.toString('base64'), payloadEncoding: 'base64', payloadBytes: bytes.length }
+}
+
+const hasControlBytes = (bytes: Buffer): boolean => {
+  for (const b of bytes) if (b < 0x09 || (b > 0x0d && b < 0x20)) return true
+  return false
 }
 
 const identity = (d: DeadLetter): string => `${d.receivedAt}|${d.topic}|${d.clientId}|${d.code}`
