@@ -159,7 +159,7 @@ export function NodeView({ path, onChart }) {
             ${node.declared ? null : html`<span class="badge warn">undeclared</span>`}
             ${d.writable ? html`<span class="badge">writable</span>` : null}</h2>
           <div class="path mono" title="UNS path">${path}
-            <button class="icon" title="Copy path" aria-label="Copy path" onClick=${() => navigator.clipboard?.writeText(path)}>⧉</button>
+            <button class="link copy" title="Copy the path" onClick=${() => navigator.clipboard?.writeText(path)}>copy</button>
           </div>
           ${d.description ? html`<p class="muted">${d.description}</p>` : null}
         </div>

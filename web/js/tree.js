@@ -15,7 +15,7 @@ function Row({ path, depth, posinset, setsize, now }) {
   const isLeaf = node.childCount === 0
   const open = store.expanded.has(path)
   const v = valueOf(path)
-  const flash = (store.flash.get(path) ?? 0) > now - 800
+  const flash = (store.flash.get(path) ?? 0) > Date.now() - 600
   const quality = v?.quality
   const focused = store.focused === path || (store.focused === undefined && depth === 1 && posinset === 1)
   return html`
