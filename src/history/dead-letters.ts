@@ -59,8 +59,7 @@ function showPayload(
   try {
     const text = utf8.decode(cut)
     // Control characters other than whitespace mean binary (Sparkplug protobuf, for one).
-    if (!hasControlBytes(cut))
-      return { payload: text, payloadEncoding: 'utf8', payloadBytes: bytes.length }
+    if (!hasControlBytes(cut)) return { payload: text, payloadEncoding: 'utf8', payloadBytes: bytes.length }
   } catch {
     // not UTF-8 (or cut inside a character): base64 below
   }

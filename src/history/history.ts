@@ -40,8 +40,8 @@ export interface HistoryQuery {
   readonly from: number
   /** Epoch ms, inclusive. */
   readonly to: number
-  /** Most points returned. */
-  readonly limit: number
+  /** Most points returned; default 10000 (at most history.maxPoints). */
+  readonly limit?: number | undefined
   /** auto: the ring when it covers `from`, else Kafka. */
   readonly source: 'auto' | 'memory' | 'kafka'
 }
@@ -86,6 +86,8 @@ export interface History {
   close(): void
 }
 
+const DEFAULT_LIMIT = 10_000
+
 export function createHistory(deps: HistoryDeps, config: HistoryConfig): History {
   const logger = deps.logger.child({ stage: 'history' })
   const now = deps.now ?? Date.now
@@ -98,7 +100,7 @@ export function createHistory(deps: HistoryDeps, config: HistoryConfig): History
         })
 
   function fromMemory(
-    q: HistoryQuery,
+    q: HistoryQuery & { limit: number },
     onPoint: (p: HistoryPoint) => void,
     started: number,
     since: number,
@@ -139,7 +141,7 @@ export function createHistory(deps: HistoryDeps, config: HistoryConfig): History
   }
 
   async function fromKafka(
-    q: HistoryQuery,
+    q: HistoryQuery & { limit: number },
     onPoint: (p: HistoryPoint) => void,
     started: number,
     kafka: NonNullable<HistoryDeps['kafka']>,
@@ -229,8 +231,9 @@ export function createHistory(deps: HistoryDeps, config: HistoryConfig): History
   }
 
   return {
-    async read(q, onPoint) {
+    async read(query, onPoint) {
       const started = now()
+      const q = { ...query, limit: query.limit ?? Math.min(DEFAULT_LIMIT, config.maxPoints) }
       if (!(q.from <= q.to)) throw new HistoryRangeInvalid([`from (${q.from}) is after to (${q.to})`])
       if (!Number.isInteger(q.limit) || q.limit < 1 || q.limit > config.maxPoints)
         throw new HistoryRangeInvalid([`limit must be 1 to ${config.maxPoints}, got ${q.limit}`])

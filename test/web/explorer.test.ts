@@ -132,7 +132,10 @@ describe('web explorer in Chromium against the simulated factory', () => {
     await page.getByRole('status').filter({ hasText: 'via sparkplug' }).waitFor(WAIT)
     const austin = sim.edges.find((e) => e.spec.edge === 'plc-assembly-1')
     await eventually(() => (austin?.value('press-1', 'forceSetpoint') === 1234.5 ? true : undefined))
-    await page.getByTestId('node-value').filter({ hasText: /^1234\.5$/ }).waitFor(WAIT)
+    await page
+      .getByTestId('node-value')
+      .filter({ hasText: /^1234\.5$/ })
+      .waitFor(WAIT)
     await shot('explorer-write')
   })
 
@@ -147,13 +150,21 @@ describe('web explorer in Chromium against the simulated factory', () => {
     await page.locator('.node-view .path', { hasText: FILLER }).waitFor(WAIT)
     const [download] = await Promise.all([
       page.waitForEvent('download', WAIT),
-      page.getByRole('group', { name: /Export current values/ }).getByRole('button', { name: 'CSV' }).click(),
+      page
+        .getByRole('group', { name: /Export current values/ })
+        .getByRole('button', { name: 'CSV' })
+        .click(),
     ])
     assert.equal(download.suggestedFilename(), `values-${FILLER.replace(/\//g, '_')}.csv`)
-    const csv = readFileSync((await download.path()) as string, 'utf8').trim().split('\r\n')
-    const res = await fetch(`${svc.httpUrl}/api/v1/values?limit=1000&filter=${encodeURIComponent(`${FILLER}/#`)}`)
-    const api = ((await res.json()) as { items: { path: string; value: unknown; timestamp: number; quality: string }[] })
-      .items
+    const csv = readFileSync((await download.path()) as string, 'utf8')
+      .trim()
+      .split('\r\n')
+    const res = await fetch(
+      `${svc.httpUrl}/api/v1/values?limit=1000&filter=${encodeURIComponent(`${FILLER}/#`)}`,
+    )
+    const api = (
+      (await res.json()) as { items: { path: string; value: unknown; timestamp: number; quality: string }[] }
+    ).items
     assert.equal(csv[0], 'path,value,quality,timestamp,time,datatype,source,lastSeen')
     const rows = csv.slice(1).map((line) => line.split(','))
     assert.deepEqual(

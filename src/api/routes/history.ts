@@ -14,8 +14,6 @@ import { ProblemOut, StringEnum } from './namespace-schemas.js'
 export interface HistoryRoutesOptions {
   readonly history: History
   readonly deadLetters: DeadLetters
-  /** Points when `limit` is not given. Default 10000. */
-  readonly defaultLimit?: number
   readonly now?: () => number
 }
 
@@ -130,7 +128,6 @@ function summaryHeaders(reply: FastifyReply, s: HistorySummary): void {
 export const historyRoutes: FastifyPluginAsync<HistoryRoutesOptions> = async (app, opts) => {
   const { history, deadLetters } = opts
   const now = opts.now ?? Date.now
-  const defaultLimit = opts.defaultLimit ?? 10_000
   const problem = { content: { 'application/problem+json': { schema: ProblemOut } } }
 
   app.get<{ Params: Static<typeof PathParams>; Querystring: Static<typeof HistoryQuery> }>(
@@ -168,7 +165,7 @@ export const historyRoutes: FastifyPluginAsync<HistoryRoutesOptions> = async (ap
         path: req.params['*'],
         from,
         to,
-        limit: q.limit ?? defaultLimit,
+        limit: q.limit,
         source: q.source ?? 'auto',
       }
       const format = formatOf(q.format, req.headers.accept)
