@@ -74,7 +74,13 @@ try {
   // --- read back through the service's history stage
   const logger = createLogger('silent')
   const client = createKafkaClient(
-    { brokers: [brokers], clientId: 'bench-history', connectTimeoutMs: 3000, requestTimeoutMs: 30000, ssl: false },
+    {
+      brokers: [brokers],
+      clientId: 'bench-history',
+      connectTimeoutMs: 3000,
+      requestTimeoutMs: 30000,
+      ssl: false,
+    },
     logger,
   )
   const locate = createRecordLocator(
@@ -117,7 +123,9 @@ try {
       points += n
       scanned += summary.scanned
       truncated = summary.truncated ? `yes (${summary.reason})` : 'no'
-      say(`${c.name} ${path}: ${n} points, ${summary.scanned} scanned, ${Math.round(lat[lat.length - 1] ?? 0)} ms`)
+      say(
+        `${c.name} ${path}: ${n} points, ${summary.scanned} scanned, ${Math.round(lat[lat.length - 1] ?? 0)} ms`,
+      )
     }
     rows.push([
       c.name,
@@ -136,7 +144,9 @@ try {
     ...table(['query (one tag)', 'p50', 'p99', 'points', 'records scanned', 'truncated'], rows),
     '',
     `- ${cpus().length} x ${cpus()[0]?.model ?? '?'}, Node ${process.version}, Kafka 4.4.0 single node on the same machine`,
-    `- load average at start ${load0.map((x) => x.toFixed(1)).join(' ')}, at end ${loadavg().map((x) => x.toFixed(1)).join(' ')}`,
+    `- load average at start ${load0.map((x) => x.toFixed(1)).join(' ')}, at end ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')}`,
   ]
   console.log(out.join('\n'))
 } finally {

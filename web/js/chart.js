@@ -43,7 +43,7 @@ function Plot({ results }) {
         height: 320,
         series: [
           { label: 'time', value: (_u, v) => (v == null ? '' : formatTime(v * 1000)) },
-          ...numeric.map((r, i) => ({
+          ...numeric.map((r) => ({
             label: r.path.split('/').slice(-2).join('/'),
             stroke: COLORS[results.indexOf(r) % COLORS.length],
             width: 1.5,
@@ -89,7 +89,11 @@ export function ChartView({ series, setSeries }) {
     const { from, to } = bounds()
     try {
       const all = await Promise.all(
-        series.map((path) => getJson(`/api/v1/history/${pathUrl(path)}?from=${Math.floor(from)}&to=${Math.ceil(to)}&limit=20000`)),
+        series.map((path) =>
+          getJson(
+            `/api/v1/history/${pathUrl(path)}?from=${Math.floor(from)}&to=${Math.ceil(to)}&limit=20000`,
+          ),
+        ),
       )
       setResults(all)
     } catch (err) {
@@ -104,13 +108,28 @@ export function ChartView({ series, setSeries }) {
 
   const exportCsv = () => {
     const rows = results.flatMap((r) =>
-      r.points.map((p) => [r.path, p.timestamp, new Date(p.timestamp).toISOString(), p.value, p.quality, p.datatype, p.receivedAt]),
+      r.points.map((p) => [
+        r.path,
+        p.timestamp,
+        new Date(p.timestamp).toISOString(),
+        p.value,
+        p.quality,
+        p.datatype,
+        p.receivedAt,
+      ]),
     )
-    download(`history-${fileName(series.length === 1 ? series[0] : 'tags')}.csv`,
-      toCsv(['path', 'timestamp', 'time', 'value', 'quality', 'datatype', 'receivedAt'], rows), 'text/csv')
+    download(
+      `history-${fileName(series.length === 1 ? series[0] : 'tags')}.csv`,
+      toCsv(['path', 'timestamp', 'time', 'value', 'quality', 'datatype', 'receivedAt'], rows),
+      'text/csv',
+    )
   }
   const exportJson = () =>
-    download(`history-${fileName(series.length === 1 ? series[0] : 'tags')}.json`, JSON.stringify(results, null, 2), 'application/json')
+    download(
+      `history-${fileName(series.length === 1 ? series[0] : 'tags')}.json`,
+      JSON.stringify(results, null, 2),
+      'application/json',
+    )
 
   return html`
     <div class="panel-body chart-view">
@@ -127,30 +146,36 @@ export function ChartView({ series, setSeries }) {
               setRange({ preset: 'custom', from: b.from, to: b.to })
             }}>custom</button>
         </div>
-        ${range.preset === 'custom'
-          ? html`<label>From <input type="datetime-local" value=${toLocalInput(range.from)}
+        ${
+          range.preset === 'custom'
+            ? html`<label>From <input type="datetime-local" value=${toLocalInput(range.from)}
                 onChange=${(e) => setRange({ ...range, from: new Date(e.target.value).getTime() })} /></label>
               <label>To <input type="datetime-local" value=${toLocalInput(range.to)}
                 onChange=${(e) => setRange({ ...range, to: new Date(e.target.value).getTime() })} /></label>`
-          : null}
+            : null
+        }
         <button onClick=${load} disabled=${loading}>${loading ? 'Loading…' : 'Refresh'}</button>
         <span class="spacer"></span>
         <button onClick=${exportCsv} disabled=${results.length === 0}>Export CSV</button>
         <button onClick=${exportJson} disabled=${results.length === 0}>Export JSON</button>
       </div>
-      ${series.length === 0
-        ? html`<p class="muted empty-note">Choose a tag in the tree and press “Add to chart”; several tags share one chart.</p>`
-        : null}
+      ${
+        series.length === 0
+          ? html`<p class="muted empty-note">Choose a tag in the tree and press “Add to chart”; several tags share one chart.</p>`
+          : null
+      }
       <ul class="series" aria-label="Charted tags">
         ${series.map((path, i) => {
           const r = results.find((x) => x.path === path)
           return html`<li>
             <span class="swatch" style=${`background:${COLORS[i % COLORS.length]}`}></span>
             <span class="mono">${path}</span>
-            ${r
-              ? html`<span class="muted" data-testid="series-count">${r.count} points from ${r.source}${r.source === 'kafka' ? ` (${r.topic}/${r.partition}, ${r.scanned} scanned)` : ''}</span>
+            ${
+              r
+                ? html`<span class="muted" data-testid="series-count">${r.count} points from ${r.source}${r.source === 'kafka' ? ` (${r.topic}/${r.partition}, ${r.scanned} scanned)` : ''}</span>
                   ${r.truncated ? html`<span class="badge warn" title=${r.detail ?? ''}>truncated: ${r.reason}</span>` : null}`
-              : null}
+                : null
+            }
             <button class="icon" aria-label=${`Remove ${path} from the chart`} onClick=${() => setSeries(series.filter((s) => s !== path))}>×</button>
           </li>`
         })}

@@ -6,7 +6,9 @@ export function formatValue(value) {
   if (typeof value === 'number') {
     if (Number.isInteger(value)) return String(value)
     const abs = Math.abs(value)
-    return abs !== 0 && (abs < 0.001 || abs >= 1e9) ? value.toExponential(4) : String(Number(value.toFixed(4)))
+    return abs !== 0 && (abs < 0.001 || abs >= 1e9)
+      ? value.toExponential(4)
+      : String(Number(value.toFixed(4)))
   }
   if (typeof value === 'object') return JSON.stringify(value)
   return String(value)
@@ -65,7 +67,8 @@ const csvCell = (v) => {
   const s = typeof v === 'object' ? JSON.stringify(v) : String(v)
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
 }
-export const toCsv = (header, rows) => [header, ...rows].map((r) => r.map(csvCell).join(',')).join('\r\n') + '\r\n'
+export const toCsv = (header, rows) =>
+  [header, ...rows].map((r) => r.map(csvCell).join(',')).join('\r\n') + '\r\n'
 
 /** A file name part from a path: acme/berlin -> acme_berlin. */
 export const fileName = (path) => (path || 'namespace').replace(/[^A-Za-z0-9._-]+/g, '_')

@@ -24,7 +24,10 @@ const TABS = [
 function parseHash() {
   const h = decodeURIComponent(location.hash.replace(/^#\/?/, ''))
   const [tab, ...rest] = h.split('/')
-  return { tab: TABS.some(([t]) => t === tab) ? tab : 'node', path: tab === 'node' ? rest.join('/') : undefined }
+  return {
+    tab: TABS.some(([t]) => t === tab) ? tab : 'node',
+    path: tab === 'node' ? rest.join('/') : undefined,
+  }
 }
 
 /** One live stream for everything on screen: the expanded levels and the selected node. */
@@ -81,14 +84,29 @@ async function exportSubtree(path, format) {
   const items = []
   let cursor
   do {
-    const page = await getJson(`/api/v1/values?limit=1000&filter=${encodeURIComponent(filter)}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)
+    const page = await getJson(
+      `/api/v1/values?limit=1000&filter=${encodeURIComponent(filter)}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+    )
     items.push(...page.items)
     cursor = page.nextCursor
   } while (cursor)
   const name = `values-${fileName(path)}`
   if (format === 'json') return download(`${name}.json`, JSON.stringify(items, null, 2), 'application/json')
-  const rows = items.map((v) => [v.path, v.value, v.quality, v.timestamp, new Date(v.timestamp).toISOString(), v.datatype, v.source, v.lastSeen])
-  download(`${name}.csv`, toCsv(['path', 'value', 'quality', 'timestamp', 'time', 'datatype', 'source', 'lastSeen'], rows), 'text/csv')
+  const rows = items.map((v) => [
+    v.path,
+    v.value,
+    v.quality,
+    v.timestamp,
+    new Date(v.timestamp).toISOString(),
+    v.datatype,
+    v.source,
+    v.lastSeen,
+  ])
+  download(
+    `${name}.csv`,
+    toCsv(['path', 'value', 'quality', 'timestamp', 'time', 'datatype', 'source', 'lastSeen'], rows),
+    'text/csv',
+  )
 }
 
 function Header({ health, onToken }) {
@@ -167,13 +185,15 @@ function App() {
     if (route.path && route.path !== store.selected) reveal(route.path)
   }, [route.path])
 
-  const go = (tab) => (location.hash = tab === 'node' && store.selected ? `#/node/${store.selected}` : `#/${tab}`)
+  const go = (tab) =>
+    (location.hash = tab === 'node' && store.selected ? `#/node/${store.selected}` : `#/${tab}`)
   const addToChart = (path) => {
     if (!series.includes(path)) setSeries([...series, path])
     location.hash = '#/chart'
   }
   const subtree = store.selected ?? ''
-  const canRead = (tab) => !store.me || tab !== 'registry' || store.me.can?.admin || allowed(store.me.can?.read, '#')
+  const canRead = (tab) =>
+    !store.me || tab !== 'registry' || store.me.can?.admin || allowed(store.me.can?.read, '#')
   return html`
     <${Header} health=${health} onToken=${() => setAskToken(true)} />
     <main class="layout">
@@ -198,15 +218,18 @@ function App() {
       <section class="right">
         <nav class="tabs" role="tablist" aria-label="Views">
           ${TABS.filter(([t]) => canRead(t)).map(
-            ([t, label]) => html`<button role="tab" aria-selected=${route.tab === t ? 'true' : 'false'} onClick=${() => go(t)}>${label}${t === 'chart' && series.length ? ` (${series.length})` : ''}</button>`,
+            ([t, label]) =>
+              html`<button role="tab" aria-selected=${route.tab === t ? 'true' : 'false'} onClick=${() => go(t)}>${label}${t === 'chart' && series.length ? ` (${series.length})` : ''}</button>`,
           )}
         </nav>
         <div class="panel" role="tabpanel">
-          ${route.tab === 'node'
-            ? store.selected
-              ? html`<${NodeView} path=${store.selected} onChart=${addToChart} />`
-              : html`<div class="panel-body"><p class="muted empty-note">Select a node in the tree (arrow keys move, → opens, Enter selects).</p></div>`
-            : null}
+          ${
+            route.tab === 'node'
+              ? store.selected
+                ? html`<${NodeView} path=${store.selected} onChart=${addToChart} />`
+                : html`<div class="panel-body"><p class="muted empty-note">Select a node in the tree (arrow keys move, → opens, Enter selects).</p></div>`
+              : null
+          }
           ${route.tab === 'chart' ? html`<${ChartView} series=${series} setSeries=${setSeries} />` : null}
           ${route.tab === 'search' ? html`<${SearchPanel} query=${query} setQuery=${setQuery} />` : null}
           ${route.tab === 'sparkplug' ? html`<${SparkplugPanel} />` : null}

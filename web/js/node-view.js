@@ -9,7 +9,8 @@ import { store, useStore, valueOf } from './store.js'
 
 function Sparkline({ points }) {
   const nums = points.filter((p) => typeof p.value === 'number')
-  if (nums.length < 2) return html`<div class="spark empty">Not enough points in memory for a trend yet.</div>`
+  if (nums.length < 2)
+    return html`<div class="spark empty">Not enough points in memory for a trend yet.</div>`
   const w = 320
   const h = 48
   const t0 = nums[0].timestamp
@@ -32,8 +33,10 @@ function schemaOf(node, bindings) {
   const model = node.definition.model
   for (const b of bindings ?? []) {
     if (b.filter && matchesFilter(b.filter, node.path)) return { ...b, via: `binding ${b.id}` }
-    if (b.prefix && (node.path === b.prefix || node.path.startsWith(`${b.prefix}/`))) return { ...b, via: `binding ${b.id}` }
-    if (b.model && model && (model === b.model || model.split('@')[0] === b.model)) return { ...b, via: `binding ${b.id}` }
+    if (b.prefix && (node.path === b.prefix || node.path.startsWith(`${b.prefix}/`)))
+      return { ...b, via: `binding ${b.id}` }
+    if (b.model && model && (model === b.model || model.split('@')[0] === b.model))
+      return { ...b, via: `binding ${b.id}` }
   }
   return undefined
 }
@@ -48,7 +51,8 @@ function WriteForm({ node }) {
     if (type === 'boolean') return text === 'true'
     if (type === 'integer' || type === 'number') {
       const n = Number(text)
-      if (text.trim() === '' || !Number.isFinite(n)) throw new Error(`${JSON.stringify(text)} is not a number`)
+      if (text.trim() === '' || !Number.isFinite(n))
+        throw new Error(`${JSON.stringify(text)} is not a number`)
       if (type === 'integer' && !Number.isInteger(n)) throw new Error('an integer is required')
       if (d.range?.min !== undefined && n < d.range.min) throw new Error(`below the minimum ${d.range.min}`)
       if (d.range?.max !== undefined && n > d.range.max) throw new Error(`above the maximum ${d.range.max}`)
@@ -69,22 +73,23 @@ function WriteForm({ node }) {
     setState({ sending: true })
     try {
       const r = await postJson(`/api/v1/nodes/${pathUrl(node.path)}/write`, { value })
-      setState({ ok: `Sent ${formatValue(value)} via ${r.via} (${r.topic}); the new value shows when the device reports it.` })
+      setState({
+        ok: `Sent ${formatValue(value)} via ${r.via} (${r.topic}); the new value shows when the device reports it.`,
+      })
     } catch (err) {
       setState({ error: err instanceof ApiError ? err.message : String(err) })
     }
   }
-  const input =
-    d.enum
-      ? html`<select id="write-value" value=${text} onChange=${(e) => setText(e.target.value)}>
+  const input = d.enum
+    ? html`<select id="write-value" value=${text} onChange=${(e) => setText(e.target.value)}>
           <option value="">choose…</option>
           ${d.enum.map((v) => html`<option value=${JSON.stringify(v)}>${String(v)}</option>`)}
         </select>`
-      : type === 'boolean'
-        ? html`<select id="write-value" value=${text} onChange=${(e) => setText(e.target.value)}>
+    : type === 'boolean'
+      ? html`<select id="write-value" value=${text} onChange=${(e) => setText(e.target.value)}>
             <option value="">choose…</option><option value="true">true</option><option value="false">false</option>
           </select>`
-        : html`<input id="write-value" class="mono" value=${text} onInput=${(e) => setText(e.target.value)}
+      : html`<input id="write-value" class="mono" value=${text} onInput=${(e) => setText(e.target.value)}
             inputmode=${type === 'integer' || type === 'number' ? 'decimal' : 'text'}
             placeholder=${type === 'integer' || type === 'number' ? 'number' : 'value'} />`
   return html`
@@ -131,7 +136,10 @@ export function NodeView({ path, onChart }) {
       }
     }
     load()
-    getJson('/api/v1/schemas/bindings').then((b) => !stop && setBindings(b), () => {})
+    getJson('/api/v1/schemas/bindings').then(
+      (b) => !stop && setBindings(b),
+      () => {},
+    )
     const timer = setInterval(load, 5000)
     return () => {
       stop = true
@@ -166,8 +174,9 @@ export function NodeView({ path, onChart }) {
         ${isTag ? html`<button onClick=${() => onChart(path)}>Add to chart</button>` : null}
       </header>
 
-      ${isTag
-        ? html`<section class="card value-card" aria-label="Current value">
+      ${
+        isTag
+          ? html`<section class="card value-card" aria-label="Current value">
             <div class="big-value">
               <span class=${`mono q-text-${v?.quality ?? 'none'}`} data-testid="node-value">${v ? formatValue(v.value) : '—'}</span>
               ${d.unit ? html`<span class="unit">${d.unit}</span>` : null}
@@ -181,10 +190,11 @@ export function NodeView({ path, onChart }) {
             </dl>
             <${Sparkline} points=${spark} />
           </section>`
-        : html`<section class="card"><dl class="facts compact">
+          : html`<section class="card"><dl class="facts compact">
             <dt>Children</dt><dd class="mono">${node.childCount}</dd>
             <dt>Tags below</dt><dd class="mono">${node.leafCount}</dd>
-          </dl></section>`}
+          </dl></section>`
+      }
 
       <section class="card" aria-labelledby="def-title">
         <h3 id="def-title">Definition</h3>
@@ -200,15 +210,18 @@ export function NodeView({ path, onChart }) {
           ${d.declaredIn ? html`<dt>Declared in</dt><dd class="mono">${d.declaredIn}</dd>` : null}
           <dt>Schema</dt><dd class="mono">${schema ? `${schema.subject}@${schema.version} (${schema.via}, ${schema.policy})` : d.model && isTag ? `model.${d.model.split('@')[0]} (model field)` : '—'}</dd>
         </dl>
-        ${d.attributes && Object.keys(d.attributes).length > 0
-          ? html`<h4>Attributes</h4><dl class="facts">${Object.entries(d.attributes).map(
-              ([k, val]) => html`<dt>${k}</dt><dd class="mono">${String(val)}</dd>`,
-            )}</dl>`
-          : null}
+        ${
+          d.attributes && Object.keys(d.attributes).length > 0
+            ? html`<h4>Attributes</h4><dl class="facts">${Object.entries(d.attributes).map(
+                ([k, val]) => html`<dt>${k}</dt><dd class="mono">${String(val)}</dd>`,
+              )}</dl>`
+            : null
+        }
       </section>
 
-      ${sparkplug
-        ? html`<section class="card" aria-labelledby="spb-title">
+      ${
+        sparkplug
+          ? html`<section class="card" aria-labelledby="spb-title">
             <h3 id="spb-title">Sparkplug origin</h3>
             <dl class="facts compact">
               <dt>Group</dt><dd class="mono">${group}</dd>
@@ -217,7 +230,8 @@ export function NodeView({ path, onChart }) {
               <dt>Datatype</dt><dd class="mono">${node.value.datatype}</dd>
             </dl>
           </section>`
-        : null}
+          : null
+      }
 
       ${isTag && canWrite ? html`<${WriteForm} node=${node} />` : null}
     </div>

@@ -37,7 +37,10 @@ export function SparkplugPanel() {
   const [sent, setSent] = useState()
   const rebirth = async (group, edge) => {
     try {
-      const r = await request(`/api/v1/sparkplug/nodes/${encodeURIComponent(group)}/${encodeURIComponent(edge)}/rebirth`, { method: 'POST' })
+      const r = await request(
+        `/api/v1/sparkplug/nodes/${encodeURIComponent(group)}/${encodeURIComponent(edge)}/rebirth`,
+        { method: 'POST' },
+      )
       setSent(`Rebirth requested: ${(await r.json()).topic}`)
       reload()
     } catch (err) {
@@ -101,8 +104,9 @@ export function DeadLettersPanel() {
       </div>
       <${Problem} error=${error} />
       ${items.length === 0 && data ? html`<p class="muted empty-note">No refused messages. Everything published so far was accepted.</p>` : null}
-      ${items.length > 0
-        ? html`<table class="grid dlq">
+      ${
+        items.length > 0
+          ? html`<table class="grid dlq">
             <thead><tr><th>Received</th><th>Topic</th><th>Client</th><th>Code</th><th>Reason</th></tr></thead>
             <tbody>
               ${items.map((d, i) => {
@@ -115,18 +119,21 @@ export function DeadLettersPanel() {
                     <td class="mono">${d.topic}</td><td class="mono">${d.clientId}</td>
                     <td class="mono code">${d.code}</td><td>${d.reason}</td>
                   </tr>
-                  ${expanded
-                    ? html`<tr class="detail"><td colspan="5">
+                  ${
+                    expanded
+                      ? html`<tr class="detail"><td colspan="5">
                         ${d.subject ? html`<div>Schema <span class="mono">${d.subject}${d.version ? `@${d.version}` : ''}</span></div>` : null}
                         ${d.errors?.length ? html`<ul class="errors">${d.errors.map((e) => html`<li><span class="mono">${e.instancePath || '(value)'}</span> ${e.message}</li>`)}</ul>` : null}
                         <div class="muted">Payload (${d.payloadBytes} bytes, ${d.payloadEncoding}${d.origin ? `, refused by ${d.origin}` : ''}, from ${d.from})</div>
                         <pre class="mono payload">${d.payload}</pre>
                       </td></tr>`
-                    : null}`
+                      : null
+                  }`
               })}
             </tbody>
           </table>`
-        : null}
+          : null
+      }
     </div>
   `
 }
@@ -142,7 +149,9 @@ export function RegistryPanel() {
     if (!subject || !version) return
     setDoc(undefined)
     setVerdict(undefined)
-    getJson(`/api/v1/schemas/${encodeURIComponent(subject)}/versions/${version}`).then(setDoc, (e) => setDoc({ error: e.message }))
+    getJson(`/api/v1/schemas/${encodeURIComponent(subject)}/versions/${version}`).then(setDoc, (e) =>
+      setDoc({ error: e.message }),
+    )
   }, [subject, version])
   const validate = async (e) => {
     e.preventDefault()
@@ -153,7 +162,11 @@ export function RegistryPanel() {
       return setVerdict({ ok: false, errors: [{ instancePath: '', message: `not JSON: ${err.message}` }] })
     }
     try {
-      setVerdict(await postJson(`/api/v1/schemas/${encodeURIComponent(subject)}/versions/${version}/validate`, { value }))
+      setVerdict(
+        await postJson(`/api/v1/schemas/${encodeURIComponent(subject)}/versions/${version}/validate`, {
+          value,
+        }),
+      )
     } catch (err) {
       setVerdict({ ok: false, errors: [{ instancePath: '', message: err.message }] })
     }
@@ -169,8 +182,12 @@ export function RegistryPanel() {
             ${subjects.map(
               (s) => html`<tr class=${subject === s.subject ? 'selected' : ''}>
                 <td class="mono">${s.subject}</td>
-                <td>${s.versions.map((v) => html`<button class=${`link ${subject === s.subject && version === v ? 'active' : ''}`}
-                  onClick=${() => (setSubject(s.subject), setVersion(v))}>v${v}</button> `)}</td>
+                <td>${s.versions.map(
+                  (
+                    v,
+                  ) => html`<button class=${`link ${subject === s.subject && version === v ? 'active' : ''}`}
+                  onClick=${() => (setSubject(s.subject), setVersion(v))}>v${v}</button> `,
+                )}</td>
                 <td>${s.compatibility}</td>
               </tr>`,
             )}
@@ -179,20 +196,24 @@ export function RegistryPanel() {
         <div class="schema-side">
           ${!subject ? html`<p class="muted empty-note">Pick a version to see its JSON Schema and test a payload against it.</p>` : null}
           ${doc?.error ? html`<p class="msg error">${doc.error}</p>` : null}
-          ${doc && !doc.error
-            ? html`<h3><span class="mono">${doc.subject}</span> v${doc.version} <span class="muted">id ${doc.id}, ${formatTime(doc.registeredAt)}</span></h3>
+          ${
+            doc && !doc.error
+              ? html`<h3><span class="mono">${doc.subject}</span> v${doc.version} <span class="muted">id ${doc.id}, ${formatTime(doc.registeredAt)}</span></h3>
                 <pre class="mono schema">${JSON.stringify(doc.schema, null, 2)}</pre>
                 <form onSubmit=${validate} class="validate">
                   <label for="validate-box">Validate a payload</label>
                   <textarea id="validate-box" class="mono" rows="4" value=${payload} onInput=${(e) => setPayload(e.target.value)}></textarea>
                   <button type="submit" class="primary">Validate</button>
                 </form>
-                ${verdict
-                  ? verdict.ok
-                    ? html`<p class="msg ok" role="status">Valid against ${doc.subject} v${doc.version}.</p>`
-                    : html`<div class="msg error" role="alert">Invalid:<ul class="errors">${(verdict.errors ?? []).map((e) => html`<li><span class="mono">${e.instancePath || '(value)'}</span> ${e.message}</li>`)}</ul></div>`
-                  : null}`
-            : null}
+                ${
+                  verdict
+                    ? verdict.ok
+                      ? html`<p class="msg ok" role="status">Valid against ${doc.subject} v${doc.version}.</p>`
+                      : html`<div class="msg error" role="alert">Invalid:<ul class="errors">${(verdict.errors ?? []).map((e) => html`<li><span class="mono">${e.instancePath || '(value)'}</span> ${e.message}</li>`)}</ul></div>`
+                    : null
+                }`
+              : null
+          }
         </div>
       </div>
     </div>
@@ -212,7 +233,16 @@ export function SearchPanel({ query, setQuery }) {
       try {
         if (filter) {
           const page = await getJson(`/api/v1/values?limit=500&filter=${encodeURIComponent(filter)}`)
-          if (!stop) setResults(page.items.map((v) => ({ path: v.path, value: v.value, quality: v.quality, declared: true, hasValue: true })))
+          if (!stop)
+            setResults(
+              page.items.map((v) => ({
+                path: v.path,
+                value: v.value,
+                quality: v.quality,
+                declared: true,
+                hasValue: true,
+              })),
+            )
         } else {
           const params = new URLSearchParams({ limit: '500' })
           if (q) params.set('q', q)
@@ -246,8 +276,9 @@ export function SearchPanel({ query, setQuery }) {
       <${Problem} error=${error} />
       ${results === undefined ? html`<p class="muted empty-note">Search by text, unit, class, ISA-95 level, or an MQTT filter with + and #.</p>` : null}
       ${results?.length === 0 ? html`<p class="muted empty-note">Nothing matches.</p>` : null}
-      ${results?.length
-        ? html`<p class="muted">${results.length}${results.length === 500 ? '+' : ''} results</p>
+      ${
+        results?.length
+          ? html`<p class="muted">${results.length}${results.length === 500 ? '+' : ''} results</p>
           <table class="grid results" aria-label="Search results">
             <thead><tr><th>Path</th><th>Name</th><th>Level</th><th>Class</th><th>Unit</th><th>Model</th></tr></thead>
             <tbody>${results.map(
@@ -262,7 +293,8 @@ export function SearchPanel({ query, setQuery }) {
               </tr>`,
             )}</tbody>
           </table>`
-        : null}
+          : null
+      }
     </div>
   `
 }

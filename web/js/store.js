@@ -47,6 +47,7 @@ export function useStore() {
   return store
 }
 
+// eslint-disable-next-line @typescript-eslint/no-unused-vars -- dropped on purpose
 const strip = ({ children, ...entry }) => entry
 
 /** Loads the children of `path` (one level: lazy, so a tree of 100,000 tags stays fast). */

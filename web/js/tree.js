@@ -49,19 +49,23 @@ function Row({ path, depth, posinset, setsize, now }) {
         ></span>
         <span class=${`q-dot q-${quality ?? (isLeaf ? 'none' : 'folder')}`} title=${quality ?? ''}></span>
         <span class="name mono">${node.name}</span>
-        ${node.displayName && node.displayName !== node.name
-          ? html`<span class="display">${node.displayName}</span>`
-          : null}
+        ${
+          node.displayName && node.displayName !== node.name
+            ? html`<span class="display">${node.displayName}</span>`
+            : null
+        }
         ${node.level ? html`<span class="level">${node.level}</span>` : null}
         ${node.declared ? null : html`<span class="badge warn" title="Created by data in lenient mode; not in the namespace files">undeclared</span>`}
         <span class="spacer"></span>
-        ${isLeaf
-          ? html`<span class=${`value mono ${flash ? 'flash' : ''} ${v ? `q-${quality}` : 'empty'}`}
+        ${
+          isLeaf
+            ? html`<span class=${`value mono ${flash ? 'flash' : ''} ${v ? `q-${quality}` : 'empty'}`}
               >${v ? formatValue(v.value) : '—'}</span
             >`
-          : html`<span class="counts" title=${`${node.childCount} children, ${node.leafCount} tags below`}
+            : html`<span class="counts" title=${`${node.childCount} children, ${node.leafCount} tags below`}
               >${node.childCount}<span class="sep">/</span>${node.leafCount}</span
-            >`}
+            >`
+        }
         <span class="seen" title=${node.lastSeen ? new Date(node.lastSeen).toISOString() : 'no data yet'}
           >${ago(node.lastSeen, now)}</span
         >
@@ -78,11 +82,15 @@ function Children({ path, depth, now }) {
   const shown = store.shown.get(path) ?? PAGE
   return html`
     <ul role=${path === '' ? 'presentation' : 'group'}>
-      ${kids.slice(0, shown).map(
-        (c, i) => html`<${Row} key=${c} path=${c} depth=${depth} posinset=${i + 1} setsize=${kids.length} now=${now} />`,
-      )}
-      ${kids.length > shown
-        ? html`<li role="none" class="more" style=${`padding-left:${depth * 16}px`}>
+      ${kids
+        .slice(0, shown)
+        .map(
+          (c, i) =>
+            html`<${Row} key=${c} path=${c} depth=${depth} posinset=${i + 1} setsize=${kids.length} now=${now} />`,
+        )}
+      ${
+        kids.length > shown
+          ? html`<li role="none" class="more" style=${`padding-left:${depth * 16}px`}>
             <button
               class="link"
               onClick=${() => {
@@ -93,7 +101,8 @@ function Children({ path, depth, now }) {
               Show ${Math.min(PAGE, kids.length - shown)} more of ${kids.length - shown}
             </button>
           </li>`
-        : null}
+          : null
+      }
     </ul>
   `
 }
@@ -142,7 +151,8 @@ function onKey(e) {
       break
     case '*': {
       const parent = parentOf(row.path)
-      for (const sib of store.children.get(parent) ?? []) if (store.nodes.get(sib)?.childCount) toggle(sib, true)
+      for (const sib of store.children.get(parent) ?? [])
+        if (store.nodes.get(sib)?.childCount) toggle(sib, true)
       break
     }
     default:
@@ -167,13 +177,16 @@ export function Tree({ now }) {
   return html`
     <div class="tree-wrap">
       <ul role="tree" aria-label="ISA-95 namespace" class="tree" ref=${ref} onKeyDown=${onKey}>
-        ${(store.children.get('') ?? []).length === 0 && !store.loading.has('')
-          ? html`<li role="none" class="empty-note">The namespace is empty.</li>`
-          : null}
+        ${
+          (store.children.get('') ?? []).length === 0 && !store.loading.has('')
+            ? html`<li role="none" class="empty-note">The namespace is empty.</li>`
+            : null
+        }
         ${(() => {
           const kids = store.children.get('') ?? []
           return kids.map(
-            (c, i) => html`<${Row} key=${c} path=${c} depth=${1} posinset=${i + 1} setsize=${kids.length} now=${now} />`,
+            (c, i) =>
+              html`<${Row} key=${c} path=${c} depth=${1} posinset=${i + 1} setsize=${kids.length} now=${now} />`,
           )
         })()}
       </ul>
