@@ -26,6 +26,8 @@ export interface PartitionReadOptions {
   readonly maxRecords: number
   /** Scan budget: longest time spent, ms. */
   readonly maxMs: number
+  /** Only records with this key reach onRecord (the others are counted as scanned, not converted). */
+  readonly key?: string
   /** Bytes per fetch request; default 1 MiB. */
   readonly fetchMaxBytes?: number
   /** Each record in offset order; returning false stops the read ('caller'). */
@@ -206,6 +208,7 @@ export function createPartitionReader(kafka: Kafka): PartitionReader {
       const started = Date.now()
       const { topic, partition } = opts
       const fetchMaxBytes = opts.fetchMaxBytes ?? 1 << 20
+      const wantedKey = opts.key === undefined ? undefined : Buffer.from(opts.key, 'utf8')
       await metadataOf(topic)
       const low = await offsetAt(topic, partition, { fromBeginning: true })
       const end = await offsetAt(topic, partition, { fromBeginning: false })
@@ -236,6 +239,7 @@ export function createPartitionReader(kafka: Kafka): PartitionReader {
           if (scanned >= opts.maxRecords) return result('records')
           scanned += 1
           offset = at + 1n
+          if (wantedKey !== undefined && (m.key === null || !wantedKey.equals(m.key))) continue
           const more = opts.onRecord({
             topic,
             partition,

@@ -169,12 +169,13 @@ export function createHistory(deps: HistoryDeps, config: HistoryConfig): History
       partition,
       from: { timestamp: q.from },
       toTimestamp: q.to,
+      key,
       maxRecords: config.scanMaxRecords,
       maxMs: config.scanMaxMs,
       onRecord: (r) => {
         // Several paths may share a key (a rule keyed by a level): the uns-path header tells them apart.
         const recordPath = r.headers['uns-path']
-        if (recordPath === undefined ? r.key !== key : recordPath !== q.path) return
+        if (recordPath !== undefined && recordPath !== q.path) return
         if (r.value === null) return
         const payload = parseUnsPayload(r.value, r.timestamp)
         if (!payload.ok || payload.value.tombstone) return
