@@ -78,15 +78,17 @@ export async function whoAmI() {
 }
 
 /**
- * Server-Sent Events read with fetch (EventSource cannot send an Authorization header). Calls
+ * Server-Sent Events of changes under `filters` (MQTT filters), read with fetch (EventSource cannot send an
+ * Authorization header). Calls
  * `onEvent(json)` per data line and `onState('open'|'closed'|'error')`; returns a close function.
  */
-export function openStream(filter, onEvent, onState) {
+export function openStream(filters, onEvent, onState) {
   const controller = new AbortController()
   let closed = false
   ;(async () => {
     try {
-      const res = await request(`/api/v1/stream?filter=${encodeURIComponent(filter)}`, {
+      const query = filters.map((f) => `filter=${encodeURIComponent(f)}`).join('&')
+      const res = await request(`/api/v1/stream?${query}`, {
         accept: 'text/event-stream',
         signal: controller.signal,
       })

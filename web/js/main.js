@@ -30,20 +30,34 @@ function parseHash() {
   }
 }
 
-/** One live stream for everything on screen: the expanded levels and the selected node. */
+/** Every open level whose ancestors are open too: the rows on screen. */
+function openLevels() {
+  const open = (p) => {
+    const levels = p === '' ? [] : p.split('/')
+    for (let i = 1; i < levels.length; i++)
+      if (!store.expanded.has(levels.slice(0, i).join('/'))) return false
+    return store.expanded.has('')
+  }
+  return [...store.expanded].filter((p) => open(p))
+}
+
+/** One live stream for what is on screen: the children of each open level, and the selected node. */
 function useLiveStream() {
   useStore()
-  const on = [...store.expanded, store.selected].filter((p) => p !== undefined)
-  const filter = store.paused ? undefined : coveringFilter(on)
+  let filters = openLevels().map((p) => (p === '' ? '+' : `${p}/+`))
+  if (store.selected) filters.push(store.selected)
+  // The service takes up to 64 filters per stream; past that one covering filter does.
+  if (filters.length > 64) filters = [coveringFilter([...openLevels(), store.selected])]
+  const key = store.paused ? '' : [...new Set(filters)].sort().join('\n')
   useEffect(() => {
-    if (!filter) {
+    if (!key) {
       store.streamState = store.paused ? 'paused' : 'idle'
       changed()
       return undefined
     }
     let close
     const t = setTimeout(() => {
-      close = openStream(filter, applyLive, (s) => {
+      close = openStream(key.split('\n'), applyLive, (s) => {
         store.streamState = s
         changed()
       })
@@ -52,8 +66,7 @@ function useLiveStream() {
       clearTimeout(t)
       close?.()
     }
-  }, [filter])
-  return filter
+  }, [key])
 }
 
 function TokenDialog({ onClose }) {
