@@ -2,7 +2,7 @@
 import { html } from './html.js'
 import { useEffect, useState } from 'preact/hooks'
 import { ApiError, getJson, postJson, request } from './api.js'
-import { ago, formatTime } from './format.js'
+import { ago, allowed, formatTime } from './format.js'
 import { reveal, select, store } from './store.js'
 
 /** Loads `url` now and every `everyMs`; returns {data, error, reload}. */
@@ -49,6 +49,9 @@ export function SparkplugPanel() {
   }
   const groups = data?.groups ?? []
   const nodes = groups.flatMap((g) => g.nodes)
+  // A Rebirth is an NCMD: only for who may write to that edge node's command topic.
+  const mayRebirth = (group, edge) =>
+    !store.me || store.me.can?.admin || allowed(store.me.can?.write, `spBv1.0/${group}/NCMD/${edge}`)
   return html`
     <div class="panel-body">
       <div class="summary-row">
@@ -73,7 +76,7 @@ export function SparkplugPanel() {
                     <td class="mono">${n.metricCount}</td>
                     <td title=${formatTime(n.birthTime)}>${n.birthTime ? ago(n.birthTime) : '—'}</td>
                     <td title=${formatTime(n.deathTime)}>${n.deathTime ? ago(n.deathTime) : '—'}</td>
-                    <td><button onClick=${() => rebirth(g.group, n.edge)} aria-label=${`Request rebirth of ${g.group}/${n.edge}`}>Rebirth</button></td>
+                    <td>${mayRebirth(g.group, n.edge) ? html`<button onClick=${() => rebirth(g.group, n.edge)} aria-label=${`Request rebirth of ${g.group}/${n.edge}`}>Rebirth</button>` : null}</td>
                   </tr>
                   ${n.devices.map(
                     (d) => html`<tr class="device">
