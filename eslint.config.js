@@ -4,7 +4,20 @@ import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 import globals from 'globals'
 
-const stages = ['broker', 'sparkplug', 'namespace', 'registry', 'schemas', 'bridge', 'api', 'config']
+const stages = [
+  'uns',
+  'kafka',
+  'broker',
+  'sparkplug',
+  'namespace',
+  'registry',
+  'bridge',
+  'history',
+  'api',
+  'config',
+  'security',
+  'pipeline',
+]
 
 export default tseslint.config(
   { ignores: ['dist/', 'coverage/', '.cache/', 'node_modules/', 'web/vendor/'] },

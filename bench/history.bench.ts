@@ -9,7 +9,8 @@
 // Run: npx tsx bench/history.bench.ts [--tags 10000] [--seconds 3600] [--queries 5]
 import { cpus, loadavg } from 'node:os'
 import { Kafka, logLevel } from 'kafkajs'
-import { createKafkaClient, createRecordLocator } from '../src/bridge/index.js'
+import { createRecordLocator } from '../src/bridge/index.js'
+import { createKafkaClient } from '../src/kafka/index.js'
 import { createHistory, type HistoryConfig } from '../src/history/index.js'
 import { createLogger } from '../src/logger.js'
 import { table } from './e2e/report.js'

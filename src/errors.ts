@@ -56,6 +56,7 @@ export const ListenPortInUse = defineError(
   'UNS_ERR_LISTEN_PORT_IN_USE',
   '%s port %d on %s is already in use; stop the other process or choose another port with %s',
 )
+export const HookInvalid = defineError('UNS_ERR_HOOK_INVALID', 'Cannot add broker hook %s: %s')
 export const ListenFailed = defineError('UNS_ERR_LISTEN_FAILED', 'Cannot listen for %s on %s:%d: %s')
 export const KafkaUnavailable = defineError(
   'UNS_ERR_BRIDGE_KAFKA_UNAVAILABLE',

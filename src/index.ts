@@ -1,21 +1,16 @@
 // createService wires the pipeline stages of PRODUCT.md §2 and owns their lifecycle.
 import type { FastifyInstance } from 'fastify'
 import { buildApi, type HealthReport } from './api/index.js'
-import {
-  createBridge,
-  createKafkaClient,
-  createRecordLocator,
-  type Bridge,
-  type StateRecord,
-} from './bridge/index.js'
+import { createBridge, createRecordLocator, type Bridge } from './bridge/index.js'
 import { createDeadLetters, createHistory } from './history/index.js'
+import { createKafkaClient } from './kafka/index.js'
 import { createBroker, topicNameProblem, type Broker } from './broker/index.js'
 import type { Config } from './config/index.js'
 import { ListenFailed, ListenPortInUse } from './errors.js'
 import type { Logger } from './logger.js'
 import { createMetrics, type Metrics } from './metrics.js'
-import { createNamespaceTree, loadNamespace, parseUnsPayload, type NamespaceTree } from './namespace/index.js'
-import { createPipeline } from './pipeline.js'
+import { createNamespaceTree, loadNamespace, type NamespaceTree } from './namespace/index.js'
+import { createPipeline, restoreStateRecord } from './pipeline.js'
 import { createServiceRegistry, type Registry } from './registry/index.js'
 import { createSparkplugService, type SparkplugApi } from './sparkplug/index.js'
 import { randomUUID } from 'node:crypto'
@@ -58,14 +53,52 @@ export async function createService(deps: { logger: Logger }, config: Config): P
     },
   )
   const registry = schemas.registry
-  let bridge: Bridge | undefined
-  // The Sparkplug stage is created before the broker it publishes through (the broker's hook feeds it).
-  const late: { broker?: Broker } = {}
-  // History (issue 14): a reader client of its own that connects on the first read, the ring fed by the tree.
-  const reader = config.kafka.brokers.length > 0 ? createKafkaClient(config.kafka, logger) : undefined
-  const locate = createRecordLocator({ ...config.bridge, topics: config.kafka.topics }, (p) =>
-    tree.classOf(p),
+  // Build every stage first, then wire them with plain values (STYLE.md rule 13).
+  const mqtt: Broker = await createBroker(
+    { logger, metrics },
+    { host: config.host, port: config.mqtt.port, maxPayloadBytes: config.mqtt.maxPayloadBytes },
   )
+  const sparkplug = createSparkplugService(
+    {
+      logger,
+      metrics,
+      tree,
+      mapping: definition.sparkplug,
+      publish: mqtt.publish,
+      serveStream: mqtt.handleStream,
+    },
+    { ...config.sparkplug, instanceId: config.instanceId },
+  )
+  let bridge: Bridge | undefined
+  if (config.kafka.brokers.length > 0) {
+    bridge = createBridge(
+      {
+        logger,
+        metrics,
+        publish: mqtt.publish,
+        topicProblem: topicNameProblem,
+        write: sparkplug.fromCommand,
+        onStateRecord: (record) => restoreStateRecord(tree, record, logger),
+      },
+      { ...config.kafka, ...config.bridge, instanceId: config.instanceId, session: randomUUID() },
+    )
+  } else {
+    logger.warn('kafka.brokers is empty: running without Kafka (UNS_KAFKA_BROKERS)')
+  }
+  // History and dead letters (issue 14): a reader client of its own that connects on the first read.
+  const reader =
+    config.kafka.brokers.length > 0
+      ? createKafkaClient(config.kafka, logger.child({ stage: 'history', component: 'kafkajs' }))
+      : undefined
+  // The class of a declared tag picks its default route; undeclared paths have none.
+  const classOf = (path: string): string | undefined => {
+    try {
+      return tree.node(path).definition.class
+    } catch {
+      return undefined
+    }
+  }
+  const locate = createRecordLocator({ ...config.bridge, topics: config.kafka.topics }, classOf)
   const history = createHistory(
     { logger, tree, ...(reader ? { kafka: reader, locate } : {}) },
     config.history,
@@ -79,58 +112,10 @@ export async function createService(deps: { logger: Logger }, config: Config): P
     },
   )
   const pipeline = createPipeline(
-    {
-      logger,
-      metrics,
-      tree,
-      registry,
-      deadLetters,
-      get bridge() {
-        return bridge
-      },
-      get sparkplug() {
-        return sparkplug
-      },
-    },
-    config,
+    { logger, metrics, tree, registry, sparkplug, bridge, publish: mqtt.publish, deadLetters },
+    { instanceId: config.instanceId },
   )
-  const sparkplug = createSparkplugService(
-    {
-      logger,
-      metrics,
-      tree,
-      mapping: definition.sparkplug,
-      accept: (message, event, receivedAt, headers) => pipeline.accept(message, event, receivedAt, headers),
-      deadLetter: (message, rejection, receivedAt) => pipeline.refuse(message, rejection, receivedAt),
-      raw: (message, receivedAt) => bridge?.sparkplugRaw(message, receivedAt),
-      publishInternal: (m) =>
-        late.broker ? late.broker.publish(m) : Promise.reject(new Error('broker not started')),
-      serveStream: (stream) => late.broker?.handleStream(stream),
-    },
-    { ...config.sparkplug, instanceId: config.instanceId },
-  )
-
-  const mqtt: Broker = await createBroker(
-    { logger, metrics, onPublish: (message) => pipeline.onPublish(message) },
-    { host: config.host, port: config.mqtt.port, maxPayloadBytes: config.mqtt.maxPayloadBytes },
-  )
-  late.broker = mqtt
-  if (config.kafka.brokers.length > 0) {
-    bridge = createBridge(
-      {
-        logger,
-        metrics,
-        publish: (m) => mqtt.publish(m),
-        topicProblem: topicNameProblem,
-        write: (path, payload) => sparkplug.fromCommand(path, payload),
-        onStateRecord: (record) => applyStateRecord(tree, record, logger),
-        classOf: (path) => tree.classOf(path),
-      },
-      { ...config.kafka, ...config.bridge, instanceId: config.instanceId, session: randomUUID() },
-    )
-  } else {
-    logger.warn('kafka.brokers is empty: running without Kafka (UNS_KAFKA_BROKERS)')
-  }
+  mqtt.addHook('onPublish', pipeline.handle)
 
   const health = (): HealthReport => {
     const kafka = bridge ? bridge.health() : { state: 'disabled' as const }
@@ -166,6 +151,7 @@ export async function createService(deps: { logger: Logger }, config: Config): P
       sparkplugNodes: () => sparkplug.nodes(),
       sseClients: () => api.streamClients(),
     })
+    await mqtt.listen()
     httpPort = await listenHttp(app, config.host, config.http.port)
     await sparkplug.start()
   } catch (err) {
@@ -217,26 +203,4 @@ async function listenHttp(app: FastifyInstance, host: string, port: number): Pro
   }
   const address = app.server.address()
   return typeof address === 'object' && address ? address.port : port
-}
-
-/** A value another instance (or this one before a restart) wrote to the state topic. */
-function applyStateRecord(tree: NamespaceTree, record: StateRecord, logger: Logger): void {
-  const receivedAt = Date.now()
-  const payload = record.value === null ? undefined : parseUnsPayload(record.value, receivedAt)
-  if (payload && !payload.ok) {
-    logger.warn({ path: record.path, err: payload.error }, 'unreadable state record skipped')
-    return
-  }
-  const p = payload?.value
-  const applied = tree.apply({
-    path: record.path,
-    value: p?.value ?? null,
-    timestamp: p?.timestamp ?? receivedAt,
-    quality: p?.quality ?? 'good',
-    source: record.headers.source ?? '',
-    origin: record.headers.origin ?? '',
-    ...(p?.datatype === undefined ? {} : { datatype: p.datatype }),
-    ...(p === undefined ? { tombstone: true } : {}),
-  })
-  if (!applied.ok) logger.debug({ path: record.path, err: applied.error }, 'state record not applied')
 }

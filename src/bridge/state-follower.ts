@@ -1,7 +1,7 @@
 // Reads the compacted state topic from its beginning (restore) and then follows it, so that a
 // restarted instance shows every value again and several instances show the same values.
 import type { Logger } from '../logger.js'
-import type { ConsumedRecord, KafkaClient, TailHandle } from './kafka-client.js'
+import type { ConsumedRecord, KafkaClient, TailHandle } from '../kafka/index.js'
 
 export interface StateRecord {
   readonly path: string

@@ -2,7 +2,8 @@
 // A ring in memory holds what this process refused (also with Kafka off, and before Kafka acked it);
 // with Kafka on, the tail of each partition of the dead-letter topic adds what other instances and
 // earlier runs refused. Both are merged newest first, each refusal once.
-import type { InboundPublish, KafkaClient, Rejection } from '../bridge/index.js'
+import type { KafkaClient } from '../kafka/index.js'
+import type { InboundMessage, Rejection } from '../uns/index.js'
 import type { Logger } from '../logger.js'
 
 export interface DeadLetter {
@@ -44,7 +45,7 @@ export interface DeadLettersConfig {
 
 export interface DeadLetters {
   /** The pipeline's refuse() calls this for every refusal; O(1). */
-  record(message: InboundPublish, rejection: Rejection, receivedAt: number): void
+  record(message: InboundMessage, rejection: Rejection, receivedAt: number): void
   /** The latest `limit` refusals, newest first. */
   latest(limit: number): Promise<DeadLetterPage>
 }

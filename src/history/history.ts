@@ -3,11 +3,12 @@
 // path's values are routed to, the one partition of its key, from the offset of `from` (ListOffsets by
 // time), bounded by a scan budget. Kafka time is the record timestamp (when the bridge produced it);
 // each point carries its source timestamp. See docs/decisions/0030-history-from-kafka.md.
-import type { KafkaClient, RecordLocation } from '../bridge/index.js'
+import type { RecordLocation } from '../bridge/index.js'
 import { HistoryNotLocatable, HistoryRangeInvalid } from '../errors.js'
 import type { Logger } from '../logger.js'
-import { parseUnsPayload, toJsonValue, type JsonValue, type NamespaceTree } from '../namespace/index.js'
-import type { Quality } from '../uns-event.js'
+import type { KafkaClient } from '../kafka/index.js'
+import type { NamespaceTree } from '../namespace/index.js'
+import { parseUnsPayload, toJsonValue, type JsonValue, type Quality } from '../uns/index.js'
 import { createTagRings, type TagRings } from './ring.js'
 
 export interface HistoryConfig {

@@ -2,8 +2,7 @@
 // from here without a Kafka read. One small circular buffer per tag that grows by doubling up to
 // `points`, so a slow tag costs a few slots and only fast tags reach the bound. Numbers (nearly all
 // telemetry) sit in a Float64Array; any other value goes to a plain array allocated on first use.
-import type { Quality, UnsValue } from '../uns-event.js'
-import { QUALITIES } from '../uns-event.js'
+import { QUALITIES, type Quality, type UnsValue } from '../uns/index.js'
 
 export interface RingPoint {
   /** Source timestamp, epoch ms. */

@@ -1,4 +1,4 @@
-import type { Quality, UnsValue } from '../uns-event.js'
+import type { Quality, UnsValue } from '../uns/index.js'
 import type { FieldDef, ModelVersion, NodeDef } from './definition.js'
 
 /** A declared tag: one field of one model version. One object per field, shared by every node using it. */

@@ -1,5 +1,5 @@
 import { NamespaceLimitInvalid } from '../errors.js'
-import type { Quality, UnsValue } from '../uns-event.js'
+import type { Quality, UnsValue } from '../uns/index.js'
 import { formatModelRef, type FieldClass, type FieldType } from './definition.js'
 import type { FieldBinding, TreeNode } from './tree-node.js'
 

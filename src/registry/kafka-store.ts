@@ -3,7 +3,7 @@
 // fact per key. Each store tails the whole topic with a consumer group of its own (nothing is
 // committed), so every instance on one Kafka replays the same log and converges on the same registry.
 import { randomUUID } from 'node:crypto'
-import type { ConsumedRecord, KafkaClient, TailHandle } from '../bridge/index.js'
+import type { ConsumedRecord, KafkaClient, TailHandle } from '../kafka/index.js'
 import { RegistryClosed, RegistryStoreUnavailable } from '../errors.js'
 import { parseRecordBytes, toRecordBytes } from './record-codec.js'
 import { recordKey, type RegistryRecord, type RegistryStore } from './store.js'

@@ -3,7 +3,7 @@
 // a deferred proxy, while the background opens the compacted topic with a Kafka client of its own,
 // retrying with backoff while Kafka is unreachable, and hands over once the topic is read to its end.
 // Start never waits for Kafka, and readiness waits for the hand-over.
-import { createKafkaClient, type KafkaClient, type KafkaClientConfig } from '../bridge/index.js'
+import { createBackoff, createKafkaClient, type KafkaClient, type KafkaClientConfig } from '../kafka/index.js'
 import type { Logger } from '../logger.js'
 import type { NamespaceDefinition } from '../namespace/index.js'
 import { createDeferredRegistry } from './deferred.js'
@@ -104,9 +104,10 @@ export async function createServiceRegistry(
     }
   }
   const run = async (): Promise<void> => {
-    let delayMs = kafka.reconnectInitialMs
+    const backoff = createBackoff({ initialMs: kafka.reconnectInitialMs, maxMs: kafka.reconnectMaxMs })
     while (!closed && !(await attempt())) {
       if (closed) return
+      const delayMs = backoff.nextDelayMs()
       log.warn(
         { topic: kafka.topic, attempts, lastError, retryInMs: delayMs },
         'registry topic not open; retrying',
@@ -118,7 +119,6 @@ export async function createServiceRegistry(
           resolve()
         }
       })
-      delayMs = Math.min(delayMs * 2, kafka.reconnectMaxMs)
     }
   }
   const running = run()

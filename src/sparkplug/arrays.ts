@@ -1,7 +1,7 @@
 // Array datatypes 22-34 travel packed in bytes_value, little-endian (Sparkplug 3.x errata, Ch.6
 // "Datatype Details"; the 3.0.0 text has wrong vectors). BooleanArray: 4-byte LE count, then bits
 // MSB-first; StringArray: NUL-terminated UTF-8 strings.
-import type { UnsValue } from '../uns-event.js'
+import type { UnsValue } from '../uns/index.js'
 import { DT } from './datatypes.js'
 import { WireError } from './wire-error.js'
 

@@ -1,6 +1,6 @@
 // Types of the Sparkplug host application's public face (see index.ts).
 import type { UnsError } from '../errors.js'
-import type { Quality, UnsValue } from '../uns-event.js'
+import type { Quality, UnsValue } from '../uns/index.js'
 import type { DatatypeName } from './datatypes.js'
 import type { TemplateDefinition } from './template.js'
 

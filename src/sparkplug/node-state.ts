@@ -1,5 +1,5 @@
 // What the host remembers per edge node and device, and how BIRTH, DATA and DEATH change it.
-import type { Quality, UnsValue } from '../uns-event.js'
+import type { Quality, UnsValue } from '../uns/index.js'
 import { createMetricModel, newEntry, type MetricModel } from './aliases.js'
 import { DT, toDatatypeId } from './datatypes.js'
 import type { MetricUpdate } from './host-types.js'

@@ -3,7 +3,7 @@
 // [tck-id-payloads-alias-data-cmd-requirement, tck-id-payloads-metric-datatype-not-req].
 // Bad bytes and bad metrics become reasons in the result; nothing throws out of this file.
 import { inflateSync, gunzipSync } from 'node:zlib'
-import type { Quality, UnsValue } from '../uns-event.js'
+import type { Quality, UnsValue } from '../uns/index.js'
 import { decodeDataSet } from './dataset.js'
 import { DT, toDatatypeName, type DatatypeName } from './datatypes.js'
 import { decodePropertySet, toQuality } from './properties.js'

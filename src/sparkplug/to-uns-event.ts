@@ -1,5 +1,5 @@
 // A host metric update as the pipeline's event, once the mapping chose its UNS path.
-import type { UnsEvent } from '../uns-event.js'
+import type { UnsEvent } from '../uns/index.js'
 import type { MetricUpdate } from './host-types.js'
 
 /** Turns a host metric update into the pipeline's event; `origin` is this instance's id. */

@@ -10,8 +10,8 @@ import {
   WriteValueInvalid,
   type UnsError,
 } from '../errors.js'
-import { parseUnsPayload } from '../namespace/index.js'
-import type { UnsValue } from '../uns-event.js'
+import { parseUnsPayload } from '../uns/index.js'
+import type { UnsValue } from '../uns/index.js'
 import type { MetricId } from './ingest.js'
 import type { SparkplugHost } from './session.js'
 

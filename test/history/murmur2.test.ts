@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
 import { describe, it } from 'node:test'
-import { keyPartition, murmur2 } from '../../src/bridge/murmur2.js'
+import { keyPartition, murmur2 } from '../../src/kafka/murmur2.js'
 
 // kafkajs's own implementation (what its DefaultPartitioner uses), to compare against.
 const kafkajsMurmur2 = createRequire(import.meta.url)(

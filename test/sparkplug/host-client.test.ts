@@ -4,9 +4,10 @@ import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import type { Duplex } from 'node:stream'
 import { Aedes, type PublishPacket } from 'aedes'
-import { createSparkplugHost, duplexPair } from '../../src/sparkplug/index.js'
+import { createSparkplugHost } from '../../src/sparkplug/index.js'
+import { duplexPair } from '../../src/sparkplug/host-client.js'
 import { createHostClient, type HostClient } from '../../src/sparkplug/host-client.js'
-import type { HostOutcome } from '../../src/sparkplug/index.js'
+import type { HostOutcome } from '../../src/sparkplug/host-types.js'
 
 const quiet = { info() {}, warn() {} }
 const wait = async <T>(f: () => T | undefined, ms = 3000): Promise<T> => {

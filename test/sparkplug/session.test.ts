@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { createSparkplugHost, type HostOutcome, type SparkplugHost } from '../../src/sparkplug/index.js'
+import { createSparkplugHost } from '../../src/sparkplug/index.js'
+import { type HostOutcome } from '../../src/sparkplug/host-types.js'
+import { type SparkplugHost } from '../../src/sparkplug/session.js'
 import {
   DBIRTH_BASIC,
   DDATA_ALIAS_ONLY,
@@ -424,7 +426,7 @@ describe('templates and datasets through the host', () => {
 })
 
 test('toUnsEvent turns a metric update into the pipeline event, marking historical values and keeping the BIRTH unit', async () => {
-  const { toUnsEvent } = await import('../../src/sparkplug/index.js')
+  const { toUnsEvent } = await import('../../src/sparkplug/to-uns-event.js')
   const { host, clock } = born()
   const hist = encode({
     timestamp: T0,

@@ -1,8 +1,8 @@
 // Request and response schemas of the namespace routes (TypeBox = JSON Schema). Response schemas also
 // drive fast-json-stringify, so every field a client may read must be listed here.
 import { Type, type TSchema } from '@sinclair/typebox'
-import { FIELD_CLASSES, FIELD_TYPES } from '../../schemas/index.js'
-import { QUALITIES } from '../../uns-event.js'
+import { FIELD_CLASSES, FIELD_TYPES } from '../../namespace/index.js'
+import { QUALITIES } from '../../uns/index.js'
 
 export const MAX_LIMIT = 1000
 export const MAX_DEPTH = 16

@@ -5,9 +5,9 @@ import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyPluginAsync } from 'fastify'
 // Brings the OpenAPI fields (summary, description, tags) into FastifySchema.
 import type {} from '@fastify/swagger'
-import { FIELD_CLASSES } from '../../schemas/index.js'
+import { FIELD_CLASSES } from '../../namespace/index.js'
 import type { NamespaceTree, TreeEntry, ValueView } from '../../namespace/index.js'
-import { toJsonValue } from '../../namespace/index.js'
+import { toJsonValue } from '../../uns/index.js'
 import { toRequestError } from '../request-error.js'
 import {
   Filter,

@@ -1,6 +1,6 @@
 import { isInteger, parse as parseLossless } from 'lossless-json'
 import { UnsPayloadInvalid } from '../errors.js'
-import { QUALITIES, type Quality, type UnsEvent, type UnsValue } from '../uns-event.js'
+import { QUALITIES, type Quality, type UnsEvent, type UnsValue } from './event.js'
 import { toJsonValue } from './json-value.js'
 import { fail, ok, type Result } from './result.js'
 

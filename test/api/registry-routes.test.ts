@@ -1,21 +1,22 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import Fastify from 'fastify'
-import {
-  confluentRoutes,
-  createMemoryStore,
-  createRegistry,
-  registryRoutes,
-} from '../../src/registry/index.js'
+import { Registry as MetricsRegistry } from 'prom-client'
+import { buildApi } from '../../src/api/index.js'
+import { createLogger } from '../../src/logger.js'
+import { createMemoryStore, createRegistry } from '../../src/registry/index.js'
 
 const temp = { type: 'object', properties: { temp: { type: 'number' } }, additionalProperties: false }
 const CT = 'application/vnd.schemaregistry.v1+json'
 
 async function build() {
   const registry = await createRegistry({ store: createMemoryStore() }, { builtins: false })
-  const app = Fastify()
-  await app.register(registryRoutes, { prefix: '/api/v1', registry })
-  await app.register(confluentRoutes, { registry })
+  const app = await buildApi({
+    logger: createLogger('silent'),
+    health: () => ({ ready: true, mqtt: { listening: true, clients: 0 }, kafka: { state: 'disabled' } }),
+    metricsRegistry: new MetricsRegistry(),
+    handleMqttStream: () => {},
+    schemaRegistry: registry,
+  })
   await app.ready()
   return { app, registry }
 }
@@ -56,7 +57,8 @@ describe('REST routes under /api/v1/schemas', () => {
       payload: { schema: { ...temp, required: ['temp'] } },
     })
     assert.equal(refused.statusCode, 409)
-    assert.match(refused.json().message, /\/properties\/temp: property made required/)
+    assert.equal(refused.headers['content-type'], 'application/problem+json; charset=utf-8')
+    assert.match(refused.json().detail, /\/properties\/temp: property made required/)
     assert.equal((await app.inject({ url: '/api/v1/schemas/nope/versions' })).statusCode, 404)
     assert.equal((await app.inject({ url: '/api/v1/schemas/s/versions/x1' })).statusCode, 400)
   })

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { toJsonValue } from '../../src/namespace/json-value.js'
+import { toJsonValue } from '../../src/uns/json-value.js'
 
 test('writes 64-bit integers as decimal strings and bytes as base64, also inside structures', () => {
   const value = {

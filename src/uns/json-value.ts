@@ -1,6 +1,6 @@
 // Values inside the service may hold bigint (64-bit integers) and Uint8Array (bytes); JSON carries them
 // as decimal strings and base64 (PRODUCT.md §3), never as rounded numbers.
-import type { UnsValue } from '../uns-event.js'
+import type { UnsValue } from './event.js'
 
 /** A value as JSON.stringify can write it exactly. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue }

@@ -5,10 +5,8 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsync } from 'fastify'
 // Brings the OpenAPI fields (summary, description) into FastifySchema; the API registers the swagger plugin.
 import type {} from '@fastify/swagger'
-import { UnsError } from '../errors.js'
-import { bindingRoutes } from './binding-routes.js'
-import type { Registry } from './registry-types.js'
-import { COMPATIBILITY_LEVELS, type SchemaVersion } from './types.js'
+import { bindingRoutes } from './registry-bindings.js'
+import { type Registry, COMPATIBILITY_LEVELS, type SchemaVersion } from '../../registry/index.js'
 
 export interface RegistryRoutesOptions {
   readonly registry: Registry
@@ -36,26 +34,7 @@ const ValidationOut = Type.Object({
 
 const toOut = (v: SchemaVersion) => ({ ...v, schema: JSON.parse(v.schema) as unknown })
 
-// The API's handler hides the detail of every 5xx; a registry that cannot write yet (Kafka unreachable,
-// still restoring) is a deliberate, retriable 503 whose reason the operator needs, so it is told here.
-// Anything else is rethrown to the API's handler.
-const RETRY_AFTER_S = 5
-
 export const registryRoutes: FastifyPluginAsync<RegistryRoutesOptions> = async (app, { registry }) => {
-  app.setErrorHandler((err, _req, reply) => {
-    if (!(err instanceof UnsError && err.statusCode === 503 && err.retriable)) throw err
-    return reply
-      .status(503)
-      .header('retry-after', String(RETRY_AFTER_S))
-      .type('application/problem+json')
-      .send({
-        type: 'about:blank',
-        title: 'Service Unavailable',
-        status: 503,
-        detail: err.message,
-        code: err.code,
-      })
-  })
   await app.register(bindingRoutes, { registry })
   app.get(
     '/schemas',

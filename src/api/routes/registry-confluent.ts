@@ -3,9 +3,8 @@
 // registry root (its `host` option). Confluent's error body is `{ error_code, message }`, so this
 // plugin has its own error handler instead of the API's problem+json one.
 import type { FastifyError, FastifyPluginAsync } from 'fastify'
-import { UnsError } from '../errors.js'
-import type { Registry } from './registry-types.js'
-import type { Compatibility } from './types.js'
+import { UnsError } from '../../errors.js'
+import { type Registry, type Compatibility } from '../../registry/index.js'
 
 export interface ConfluentRoutesOptions {
   readonly registry: Registry

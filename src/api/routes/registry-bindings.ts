@@ -4,9 +4,8 @@
 import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyPluginAsync } from 'fastify'
 import type {} from '@fastify/swagger'
-import { RegistryBindingInvalid, RegistryBindingNotFound } from '../errors.js'
-import type { Registry } from './registry-types.js'
-import type { Binding, BindingSpec } from './types.js'
+import { RegistryBindingInvalid, RegistryBindingNotFound } from '../../errors.js'
+import { type Registry, type Binding, type BindingSpec } from '../../registry/index.js'
 
 const Policy = Type.Union([Type.Literal('reject'), Type.Literal('warn'), Type.Literal('off')], {
   description: 'reject: dead-letter an invalid value; warn: accept it flagged and counted; off: no check',

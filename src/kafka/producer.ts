@@ -5,6 +5,7 @@
 import { BridgeClosed } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { Metrics } from '../metrics.js'
+import { createBackoff } from './backoff.js'
 import type { KafkaClient, KafkaRecord } from './kafka-client.js'
 
 export type LinkState = 'connecting' | 'connected' | 'disconnected' | 'closed'
@@ -64,7 +65,7 @@ export function createBufferedProducer(
   let inFlight = false
   let lingerTimer: NodeJS.Timeout | undefined
   let reconnectTimer: NodeJS.Timeout | undefined
-  let backoffMs = config.reconnectInitialMs
+  const backoff = createBackoff({ initialMs: config.reconnectInitialMs, maxMs: config.reconnectMaxMs })
   let drained: (() => void) | undefined
 
   const setState = (next: LinkState, err?: Error): void => {
@@ -83,7 +84,7 @@ export function createBufferedProducer(
     try {
       await client.connectProducer()
       if (state === 'closed') return
-      backoffMs = config.reconnectInitialMs
+      backoff.reset()
       lastError = undefined
       setState('connected')
       schedule()
@@ -98,10 +99,7 @@ export function createBufferedProducer(
 
   function retryLater(): void {
     if (state === 'closed' || reconnectTimer) return
-    // Full jitter keeps several instances from reconnecting in lock step.
-    const delay = Math.round(backoffMs / 2 + (Math.random() * backoffMs) / 2)
-    backoffMs = Math.min(backoffMs * 2, config.reconnectMaxMs)
-    reconnectTimer = setTimeout(() => void connect(), delay)
+    reconnectTimer = setTimeout(() => void connect(), backoff.nextDelayMs())
   }
 
   function schedule(): void {

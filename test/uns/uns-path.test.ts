@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { parseUnsPath } from '../../src/namespace/index.js'
+import { parseUnsPath } from '../../src/uns/index.js'
 
 test('accepts an ISA-95 path and splits it into levels', () => {
   const r = parseUnsPath('acme/berlin/packaging/line-1/filler/temperature')

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { matchesFilter, parseTopicFilter } from '../../src/namespace/index.js'
+import { matchesFilter, parseTopicFilter } from '../../src/uns/index.js'
 
 function matches(filter: string, topic: string): boolean {
   const f = parseTopicFilter(filter)

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { parseUnsPayload, toEnvelopeJson } from '../../src/namespace/index.js'
+import { parseUnsPayload, toEnvelopeJson } from '../../src/uns/index.js'
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s)
 const RECEIVED = 1764072999000
