@@ -1,7 +1,8 @@
 // The web explorer (issue 14) at `/`: the static ES modules of web/ and, under /vendor/, the few
 // browser libraries it imports, served straight from node_modules (versions pinned by the lockfile,
 // audited by npm; no build step). index.html maps the bare names with an import map.
-import { createReadStream, existsSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { createReadStream, existsSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { basename, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -45,7 +46,29 @@ export function defaultWebRoot(): string {
   throw new Error('web/index.html not found above the API module: the explorer files are missing')
 }
 
+/**
+ * The page's Content-Security-Policy: scripts from this origin only, plus the one inline import map by
+ * its hash (browsers do not load import maps from a file).
+ */
+export function contentSecurityPolicy(indexHtml: string): string {
+  const importMap = /<script type="importmap">([\s\S]*?)<\/script>/.exec(indexHtml)?.[1]
+  const hash =
+    importMap === undefined ? '' : ` 'sha256-${createHash('sha256').update(importMap).digest('base64')}'`
+  return [
+    "default-src 'self'",
+    `script-src 'self'${hash}`,
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:",
+    "connect-src 'self'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ')
+}
+
 export const explorerRoutes: FastifyPluginAsync<ExplorerRoutesOptions> = async (app, opts) => {
+  const root = opts.root ?? defaultWebRoot()
+  const csp = contentSecurityPolicy(readFileSync(join(root, 'index.html'), 'utf8'))
   const files = new Map<string, { path: string; type: string }>()
   for (const [name, v] of Object.entries(VENDOR))
     files.set(name, { path: join(packageDir(v.pkg), v.file), type: v.type })
@@ -60,15 +83,16 @@ export const explorerRoutes: FastifyPluginAsync<ExplorerRoutesOptions> = async (
   })
 
   await app.register(fastifyStatic, {
-    root: opts.root ?? defaultWebRoot(),
+    root,
     prefix: '/',
     // The explorer is small and changes with the service: revalidate (ETag) rather than cache blindly.
     cacheControl: false,
     decorateReply: false,
     wildcard: false,
-    setHeaders: (res) => {
+    setHeaders: (res, path) => {
       void res.header('cache-control', 'no-cache')
       void res.header('x-content-type-options', 'nosniff')
+      if (path.endsWith('.html')) void res.header('content-security-policy', csp)
     },
   })
 }
