@@ -129,7 +129,10 @@ describe('the explorer at /', () => {
     assert.equal(page.statusCode, 200)
     assert.match(page.body, /<script type="importmap">/)
     // Scripts from this origin and the inline import map (by its hash) only.
-    assert.match(String(page.headers['content-security-policy']), /script-src 'self' 'sha256-[A-Za-z0-9+/]+=*'/)
+    assert.match(
+      String(page.headers['content-security-policy']),
+      /script-src 'self' 'sha256-[A-Za-z0-9+/]+=*'/,
+    )
     assert.match(
       String((await api.inject('/js/main.js')).headers['content-type']),
       /^(text|application)\/javascript/,
