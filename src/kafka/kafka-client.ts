@@ -13,6 +13,7 @@ import {
 } from 'kafkajs'
 import type { Logger } from '../logger.js'
 import { createBackoff } from './backoff.js'
+import { createPartitionReader, type PartitionReader } from './kafka-read.js'
 
 export interface KafkaRecord {
   readonly topic: string
@@ -53,7 +54,7 @@ export interface TailHandle {
   stop(): Promise<void>
 }
 
-export interface KafkaClient {
+export interface KafkaClient extends Omit<PartitionReader, 'close'> {
   connectProducer(): Promise<void>
   /** Produces with acks=all; resolves when every record is acknowledged. */
   send(records: readonly KafkaRecord[]): Promise<void>
@@ -125,6 +126,7 @@ export function createKafkaClient(config: KafkaClientConfig, logger: Logger): Ka
   let admin: Admin | undefined
   const consumers = new Set<Consumer>()
   let closed = false
+  const reader = createPartitionReader(kafka)
 
   // kafkajs restarts a crashed consumer by itself (retriable errors), also after disconnect() when
   // the restart was already scheduled; restartOnFailure stops that once the client is closed.
@@ -139,6 +141,10 @@ export function createKafkaClient(config: KafkaClientConfig, logger: Logger): Ka
   }
 
   return {
+    partitionOf: (topic, key) => reader.partitionOf(topic, key),
+    partitions: (topic) => reader.partitions(topic),
+    readPartition: (opts) => reader.readPartition(opts),
+
     async connectProducer() {
       if (producer) await producer.disconnect().catch(() => {})
       producer = kafka.producer({ allowAutoTopicCreation: true, maxInFlightRequests: 1 })
@@ -362,6 +368,7 @@ export function createKafkaClient(config: KafkaClientConfig, logger: Logger): Ka
       await Promise.allSettled([
         producer?.disconnect(),
         admin?.disconnect(),
+        reader.close(),
         ...[...consumers].map((c) => c.disconnect()),
       ])
       producer = undefined
