@@ -314,3 +314,12 @@ export const SecurityJwksInvalid = defineError(
   'UNS_ERR_SECURITY_JWKS_INVALID',
   'Cannot use the JWKS %s (security.jwt.jwks): %s; give a readable JSON Web Key Set file or an http(s) URL',
 )
+// History and dead letters read back from Kafka (issue 14).
+export const HistoryRangeInvalid = defineError('UNS_ERR_HISTORY_RANGE_INVALID', 'Invalid history range: %s', {
+  statusCode: 400,
+})
+export const HistoryNotLocatable = defineError(
+  'UNS_ERR_HISTORY_NOT_LOCATABLE',
+  'No history in Kafka for %s: %s',
+  { statusCode: 409 },
+)

@@ -1,7 +1,9 @@
 // createService wires the pipeline stages of PRODUCT.md §2 and owns their lifecycle.
 import type { FastifyInstance } from 'fastify'
 import { buildApi, type HealthReport, type ReadinessPart } from './api/index.js'
-import { createBridge, type Bridge } from './bridge/index.js'
+import { createBridge, createRecordLocator, type Bridge } from './bridge/index.js'
+import { createDeadLetters, createHistory } from './history/index.js'
+import { createKafkaClient } from './kafka/index.js'
 import { createBroker, topicNameProblem, type Broker } from './broker/index.js'
 import type { Config } from './config/index.js'
 import { ListenFailed, ListenPortInUse } from './errors.js'
@@ -86,8 +88,34 @@ export async function createService(deps: { logger: Logger }, config: Config): P
   } else {
     logger.warn('kafka.brokers is empty: running without Kafka (UNS_KAFKA_BROKERS)')
   }
+  // History and dead letters (issue 14): a reader client of its own that connects on the first read.
+  const reader =
+    config.kafka.brokers.length > 0
+      ? createKafkaClient(config.kafka, logger.child({ stage: 'history', component: 'kafkajs' }))
+      : undefined
+  // The class of a declared tag picks its default route; undeclared paths have none.
+  const classOf = (path: string): string | undefined => {
+    try {
+      return tree.node(path).definition.class
+    } catch {
+      return undefined
+    }
+  }
+  const locate = createRecordLocator({ ...config.bridge, topics: config.kafka.topics }, classOf)
+  const history = createHistory(
+    { logger, tree, ...(reader ? { kafka: reader, locate } : {}) },
+    config.history,
+  )
+  const deadLetters = createDeadLetters(
+    { logger, ...(reader ? { kafka: reader } : {}) },
+    {
+      ringSize: config.history.deadLetters,
+      topic: config.kafka.topics.dlq,
+      scanMaxMs: config.history.scanMaxMs,
+    },
+  )
   const pipeline = createPipeline(
-    { logger, metrics, tree, registry, sparkplug, bridge, publish: mqtt.publish },
+    { logger, metrics, tree, registry, sparkplug, bridge, publish: mqtt.publish, deadLetters },
     { instanceId: config.instanceId },
   )
   mqtt.addHook('onPublish', pipeline.handle)
@@ -121,6 +149,7 @@ export async function createService(deps: { logger: Logger }, config: Config): P
       stream: { throttleMs: config.api.streamThrottleMs },
       schemaRegistry: registry,
       sparkplug,
+      history: { history, deadLetters },
     })
     const api = app
     metrics.bindSources({
@@ -136,6 +165,8 @@ export async function createService(deps: { logger: Logger }, config: Config): P
     await bridge?.close(0)
     await mqtt.close()
     await schemas.close()
+    history.close()
+    await reader?.close()
     throw err
   }
   logger.info({ host: config.host, port: httpPort }, 'HTTP listening')
@@ -159,6 +190,8 @@ export async function createService(deps: { logger: Logger }, config: Config): P
         await bridge?.close(Math.max(0, config.shutdownTimeoutMs - 2000))
         await mqtt.close()
         await schemas.close()
+        history.close()
+        await reader?.close()
         logger.info('uns-bridge stopped')
       })()),
   }

@@ -19,6 +19,7 @@ import { createTopicPreparer } from './topics.js'
 export type { CommandWriteOutcome } from './inbound.js'
 export type { Placement } from './outbound.js'
 export type { StateRecord } from './state-follower.js'
+export { createRecordLocator, type RecordLocation } from './locate.js'
 
 export interface BridgeConfig extends KafkaClientConfig, BufferedProducerConfig {
   readonly instanceId: string

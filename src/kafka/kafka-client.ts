@@ -12,6 +12,7 @@ import {
 } from 'kafkajs'
 import type { Logger } from '../logger.js'
 import { createBackoff } from './backoff.js'
+import { createPartitionReader, type PartitionReader } from './kafka-read.js'
 import { toKafkaSecurity, type KafkaSaslConfig, type KafkaTlsConfig } from './kafka-security.js'
 import { toReplication, type ReplicationSettings } from './replication.js'
 
@@ -59,7 +60,7 @@ export interface TailHandle {
   stop(): Promise<void>
 }
 
-export interface KafkaClient {
+export interface KafkaClient extends Omit<PartitionReader, 'close'> {
   connectProducer(): Promise<void>
   /** Produces with acks=all; resolves when every record is acknowledged. */
   send(records: readonly KafkaRecord[]): Promise<void>
@@ -133,6 +134,7 @@ export function createKafkaClient(config: KafkaClientConfig, logger: Logger): Ka
   let admin: Admin | undefined
   const consumers = new Set<Consumer>()
   let closed = false
+  const reader = createPartitionReader(kafka)
 
   // kafkajs restarts a crashed consumer by itself (retriable errors), also after disconnect() when
   // the restart was already scheduled; restartOnFailure stops that once the client is closed.
@@ -147,6 +149,10 @@ export function createKafkaClient(config: KafkaClientConfig, logger: Logger): Ka
   }
 
   return {
+    partitionOf: (topic, key) => reader.partitionOf(topic, key),
+    partitions: (topic) => reader.partitions(topic),
+    readPartition: (opts) => reader.readPartition(opts),
+
     async connectProducer() {
       if (producer) await producer.disconnect().catch(() => {})
       // retries 0: see send().
@@ -402,6 +408,7 @@ export function createKafkaClient(config: KafkaClientConfig, logger: Logger): Ka
       await Promise.allSettled([
         producer?.disconnect(),
         admin?.disconnect(),
+        reader.close(),
         ...[...consumers].map((c) => c.disconnect()),
       ])
       producer = undefined
