@@ -31,6 +31,12 @@ export interface SparkplugHostConfig {
   readonly reorderTimeoutMs: number
   /** Minimum time between two automatic rebirth requests to one edge node, ms (Tahu uses 5000). */
   readonly rebirthMinIntervalMs: number
+  /** `sparkplug.maxNestingDepth`; DEFAULT_DECODE_LIMITS when absent. */
+  readonly maxNestingDepth?: number
+  /** `sparkplug.maxMetricsPerBirth`; DEFAULT_DECODE_LIMITS when absent. */
+  readonly maxMetricsPerBirth?: number
+  /** `sparkplug.maxInflatedBytes`; DEFAULT_DECODE_LIMITS when absent. */
+  readonly maxInflatedBytes?: number
 }
 
 /** One metric value (or quality) change, ready to become an UnsEvent once mapped onto a UNS path. */

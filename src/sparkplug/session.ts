@@ -146,9 +146,9 @@ export function createSparkplugHost(deps: SparkplugHostDeps, config: SparkplugHo
       return o
     }
     if (t.type === 'NCMD' || t.type === 'DCMD') return o // commands to edge nodes, not for the host
-    const env = decodeEnvelope(payload)
+    const env = decodeEnvelope(payload, config, t.type)
     if (!env.ok) {
-      o.problems.push(new SpbPayloadInvalid([topic, env.reason], { topic }))
+      o.problems.push(new env.error([topic, env.reason], { topic }))
       if (t.type !== 'NDEATH') rebirth(t.group, t.edge, o)
       return o
     }
