@@ -45,6 +45,8 @@ export interface ValueChange {
   readonly value: UnsValue
   readonly timestamp: number
   readonly quality: Quality
+  /** Since when the value is stale (epoch ms); `timestamp` stays the last sample's. */
+  readonly staleSince?: number
   readonly datatype?: string
   readonly source: string
   readonly tombstone: boolean
@@ -150,6 +152,7 @@ export function createNamespaceTree(
         if (node === undefined || node.value === undefined) return ok({ created: false, changed: false })
         node.value = undefined
         node.quality = undefined
+        node.staleSince = undefined
         node.datatype = undefined
         counts.values -= 1
         prune(node)
@@ -164,6 +167,7 @@ export function createNamespaceTree(
       node.value = event.value
       node.timestamp = event.timestamp
       node.quality = event.quality
+      node.staleSince = event.staleSince
       node.datatype = event.datatype === undefined ? undefined : intern(event.datatype)
       node.source = intern(event.source)
       // DATA messages carry no properties: a unit once learned stays until another one arrives.
@@ -173,13 +177,14 @@ export function createNamespaceTree(
       // Ancestors' lastSeen is at least their children's: stop at the first one already as recent.
       for (let a = node.parent; a !== undefined && a.lastSeen < t; a = a.parent) a.lastSeen = t
       if (subs.size > 0) {
-        const { path, value, timestamp, quality, source, datatype } = event
+        const { path, value, timestamp, quality, source, datatype, staleSince } = event
         notify(levels, {
           path,
           value,
           timestamp,
           quality,
           source,
+          ...(staleSince === undefined ? {} : { staleSince }),
           ...(datatype === undefined ? {} : { datatype }),
           tombstone: false,
         })
