@@ -89,6 +89,11 @@ export const SpbPayloadInvalid = defineError(
   'Invalid Sparkplug payload on %s: %s; the message was dropped',
   { statusCode: 400 },
 )
+export const SpbPayloadLimit = defineError(
+  'UNS_ERR_SPB_PAYLOAD_LIMIT',
+  'Sparkplug payload on %s refused: %s; the message was dropped',
+  { statusCode: 400 },
+)
 export const SpbBirthInvalid = defineError(
   'UNS_ERR_SPB_BIRTH_INVALID',
   'Invalid Sparkplug birth on %s: %s; a rebirth is requested',

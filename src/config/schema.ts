@@ -273,6 +273,25 @@ const Sparkplug = Type.Object(
       default: 5000,
       description: 'Least time between two automatic Rebirth requests to one edge node, ms',
     }),
+    maxNestingDepth: Type.Integer({
+      minimum: 1,
+      maximum: 256,
+      default: 16,
+      description:
+        'Deepest nesting of Templates, PropertySets and DataSets in one payload (a Template instance is 1); a deeper payload is refused (UNS_ERR_SPB_PAYLOAD_LIMIT) and a Rebirth requested',
+    }),
+    maxMetricsPerBirth: Type.Integer({
+      minimum: 1,
+      default: 10000,
+      description:
+        'Most metrics in one NBIRTH, DBIRTH or death, Template members included; a larger one is refused as above (DATA is bounded by mqtt.maxPayloadBytes)',
+    }),
+    maxInflatedBytes: Type.Integer({
+      minimum: 1024,
+      default: 16_777_216,
+      description:
+        'Largest inflated body of a compressed Sparkplug payload, bytes; a larger one is refused as above',
+    }),
   },
   { additionalProperties: false, default: {} },
 )

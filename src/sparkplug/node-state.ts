@@ -63,6 +63,7 @@ function update(
   quality: Quality,
   flags: { isHistorical: boolean; isTransient: boolean },
   cause: MetricUpdate['cause'],
+  staleSince?: number,
 ): MetricUpdate {
   const { group, edge, device, source } = t
   const historical = flags.isHistorical
@@ -76,6 +77,7 @@ function update(
     datatype: e.datatypeName,
     timestamp,
     quality,
+    staleSince,
     historical,
     transient,
     properties: e.properties,
@@ -146,23 +148,28 @@ export function applyData(
       e.value = m.value
       e.timestamp = timestamp
       e.quality = m.quality
+      e.staleSince = undefined
     }
     out.push(update(t, m.name, shown, m.value, timestamp, m.quality, m, 'data'))
   }
 }
 
-/** Marks every metric of a model stale with its last value [tck-id-operational-behavior-edge-node-termination-host-action-ndeath-node-tags-stale]. */
+/**
+ * Marks every metric of a model stale with its last value
+ * [tck-id-operational-behavior-edge-node-termination-host-action-ndeath-node-tags-stale]. The value keeps
+ * the timestamp of its last sample; `since` (the death or disconnect time) goes to `staleSince`.
+ */
 export function markStale(
   model: MetricModel,
   t: Target,
-  timestamp: number,
+  since: number,
   cause: MetricUpdate['cause'],
   out: MetricUpdate[],
 ): void {
   for (const e of model.entries.values()) {
     e.quality = 'stale'
-    e.timestamp = timestamp
-    out.push(update(t, e.name, e, e.value, timestamp, 'stale', NO_FLAGS, cause))
+    e.staleSince = since
+    out.push(update(t, e.name, e, e.value, e.timestamp, 'stale', NO_FLAGS, cause, since))
   }
 }
 
@@ -171,12 +178,12 @@ export function markRemoved(
   old: MetricModel,
   next: MetricModel,
   t: Target,
-  timestamp: number,
+  since: number,
   out: MetricUpdate[],
 ): void {
   for (const e of old.entries.values()) {
     if (!next.entries.has(e.name))
-      out.push(update(t, e.name, e, e.value, timestamp, 'stale', NO_FLAGS, 'removed'))
+      out.push(update(t, e.name, e, e.value, e.timestamp, 'stale', NO_FLAGS, 'removed', since))
   }
 }
 

@@ -36,7 +36,7 @@ const StreamQuery = Type.Object({
 
 /** The JSON of one `data:` line. */
 export function toStreamData(change: ValueChange): string {
-  return JSON.stringify({ ...change, value: toJsonValue(change.value) })
+  return JSON.stringify({ ...change, value: toJsonValue(change.value, change.datatype) })
 }
 
 export const streamRoutes: FastifyPluginAsync<StreamRoutesOptions> = async (app, opts) => {
