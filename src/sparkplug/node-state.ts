@@ -3,6 +3,7 @@ import type { Quality, UnsValue } from '../uns/index.js'
 import { createMetricModel, newEntry, type MetricModel } from './aliases.js'
 import { DT, toDatatypeId } from './datatypes.js'
 import type { MetricUpdate } from './host-types.js'
+import { isProtocolMetric } from './protocol-metrics.js'
 import type { DecodedPayload, Envelope } from './payload.js'
 import type { SequenceTracker } from './sequence.js'
 import type { TemplateDefinition } from './template.js'
@@ -90,7 +91,8 @@ const NO_FLAGS = { isHistorical: false, isTransient: false }
 
 /**
  * Builds a fresh model from a BIRTH (every metric with name, datatype and value,
- * [tck-id-topics-nbirth-metrics, tck-id-topics-dbirth-metrics]) and emits one update per metric.
+ * [tck-id-topics-nbirth-metrics, tck-id-topics-dbirth-metrics]) and emits one update per metric
+ * (not for the protocol metrics bdSeq and Node Control/*, see protocol-metrics.ts).
  * Returns alias conflicts [tck-id-payloads-alias-uniqueness] as reasons.
  */
 export function buildModel(
@@ -119,7 +121,7 @@ export function buildModel(
     })
     const bad = model.add(e)
     if (bad !== undefined) conflicts.push(bad)
-    out.push(update(t, m.name, e, m.value, timestamp, m.quality, m, 'birth'))
+    if (!isProtocolMetric(m.name)) out.push(update(t, m.name, e, m.value, timestamp, m.quality, m, 'birth'))
   }
   return { model, conflicts }
 }
@@ -150,7 +152,8 @@ export function applyData(
       e.quality = m.quality
       e.staleSince = undefined
     }
-    out.push(update(t, m.name, shown, m.value, timestamp, m.quality, m, 'data'))
+    if (!isProtocolMetric(m.name))
+      out.push(update(t, m.name, shown, m.value, timestamp, m.quality, m, 'data'))
   }
 }
 
@@ -169,6 +172,7 @@ export function markStale(
   for (const e of model.entries.values()) {
     e.quality = 'stale'
     e.staleSince = since
+    if (isProtocolMetric(e.name)) continue
     out.push(update(t, e.name, e, e.value, e.timestamp, 'stale', NO_FLAGS, cause, since))
   }
 }
@@ -182,7 +186,7 @@ export function markRemoved(
   out: MetricUpdate[],
 ): void {
   for (const e of old.entries.values()) {
-    if (!next.entries.has(e.name))
+    if (!next.entries.has(e.name) && !isProtocolMetric(e.name))
       out.push(update(t, e.name, e, e.value, e.timestamp, 'stale', NO_FLAGS, 'removed', since))
   }
 }

@@ -279,9 +279,11 @@ function decodeMetric(
   const datatype = def?.datatype ?? (m.datatype || inferDatatype(m))
   if (datatype === DT.Template) return decodeTemplate(ctx, m, name, alias)
   const isNull = m.isNull === true
-  const properties = m.properties != null ? decodePropertySet(m.properties) : undefined
+  let properties: Record<string, UnsValue> | undefined
   let value: UnsValue = null
   try {
+    // A malformed property (a value its type cannot carry) makes the metric a problem, like its value.
+    properties = m.properties != null ? decodePropertySet(m.properties) : undefined
     if (isNull) value = null
     else if (datatype === DT.DataSet) value = decodeDataSet(m.datasetValue ?? {}) as unknown as UnsValue
     else value = decodeValue(m, datatype)

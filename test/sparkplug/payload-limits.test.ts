@@ -270,3 +270,26 @@ test('the config defaults are the decoder defaults', () => {
     DEFAULT_DECODE_LIMITS,
   )
 })
+
+describe('found by the fuzz test', () => {
+  test('a property whose type cannot be decoded makes its metric a problem instead of throwing out of handle()', () => {
+    const { host: h, clock } = host()
+    const bad = {
+      name: 'x',
+      datatype: DT.Int32,
+      intValue: 1,
+      properties: { keys: ['weird'], values: [{ type: 109, intValue: 3 }] },
+    }
+    const o = h.handle(
+      N('NBIRTH'),
+      birthWith(bad, { name: 'y', datatype: DT.Int32, intValue: 2 }),
+      clock.now(),
+    )
+    assert.deepEqual(codes(o), [INVALID])
+    assert.match(o.problems[0]?.message ?? '', /metric x: datatype 109/)
+    assert.deepEqual(
+      o.updates.map((u) => u.metric),
+      ['y'],
+    )
+  })
+})

@@ -116,7 +116,24 @@ describe('births', () => {
     const o2 = host.handle(N('NBIRTH'), slim, clock.now())
     assert.deepEqual(
       o2.updates.filter((u) => u.cause === 'removed').map((u) => u.metric),
-      ['Node Control/Rebirth', 'Temperature', 'Status'],
+      ['Temperature', 'Status'],
+    )
+  })
+
+  test('bdSeq and Node Control/* stay in the node view: no metric updates, so no UNS values (issue 11)', () => {
+    const { host, clock } = setup()
+    const o = host.handle(N('NBIRTH'), NBIRTH_BASIC, clock.now())
+    assert.deepEqual(
+      o.updates.map((u) => u.metric),
+      ['Temperature', 'Status'],
+    )
+    const names = host.metrics('G1', 'E1')?.map((m) => m.name)
+    assert.deepEqual(names, ['Node Control/Rebirth', 'bdSeq', 'Temperature', 'Status'])
+    assert.equal(host.nodes()[0]?.bdSeq, 0)
+    const death = host.handle(N('NDEATH'), NDEATH, clock.now())
+    assert.deepEqual(
+      death.updates.map((u) => u.metric),
+      ['Temperature', 'Status'],
     )
   })
 })
@@ -255,7 +272,7 @@ describe('deaths', () => {
         ['D1', false, clock.now()],
       ],
     )
-    assert.equal(o.updates.length, 7)
+    assert.equal(o.updates.length, 5) // Temperature, Status and the 3 device metrics (not bdSeq, Node Control)
     assert.ok(o.updates.every((u) => u.quality === 'stale' && u.staleSince === clock.now()))
     const temp = o.updates.find((u) => u.metric === 'Temperature')
     assert.equal(temp?.value, 21.5, 'last value kept')
@@ -297,7 +314,7 @@ describe('deaths', () => {
   test('losing the server connection marks everything stale', () => {
     const { host, clock } = born()
     const o = host.disconnected(clock.now())
-    assert.equal(o.updates.length, 7)
+    assert.equal(o.updates.length, 5)
     assert.ok(o.updates.every((u) => u.quality === 'stale' && u.cause === 'disconnect'))
     assert.ok(o.updates.every((u) => u.staleSince === clock.now() && [T0, T0 + 1].includes(u.timestamp)))
   })
