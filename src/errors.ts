@@ -72,6 +72,10 @@ export const BridgeBufferFull = defineError(
   { retriable: true, statusCode: 503 },
 )
 export const BridgeClosed = defineError('UNS_ERR_BRIDGE_CLOSED', 'The bridge is shutting down; %s not sent')
+export const KafkaReplicationInvalid = defineError(
+  'UNS_ERR_BRIDGE_REPLICATION_INVALID',
+  'kafka.minInsyncReplicas (%d) is larger than the replication factor (%d) of the topics to create: every write would be refused; lower it or raise kafka.replicationFactor',
+)
 export const UnsPathInvalid = defineError('UNS_ERR_NAMESPACE_PATH_INVALID', 'Invalid UNS path %j: %s', {
   statusCode: 400,
 })
@@ -83,6 +87,11 @@ export const SpbTopicInvalid = defineError('UNS_ERR_SPB_TOPIC_INVALID', 'Invalid
 export const SpbPayloadInvalid = defineError(
   'UNS_ERR_SPB_PAYLOAD_INVALID',
   'Invalid Sparkplug payload on %s: %s; the message was dropped',
+  { statusCode: 400 },
+)
+export const SpbPayloadLimit = defineError(
+  'UNS_ERR_SPB_PAYLOAD_LIMIT',
+  'Sparkplug payload on %s refused: %s; the message was dropped',
   { statusCode: 400 },
 )
 export const SpbBirthInvalid = defineError(
@@ -319,4 +328,13 @@ export const SecurityOriginRefused = defineError(
 export const SecurityJwksInvalid = defineError(
   'UNS_ERR_SECURITY_JWKS_INVALID',
   'Cannot use the JWKS %s (security.jwt.jwks): %s; give a readable JSON Web Key Set file or an http(s) URL',
+)
+// History and dead letters read back from Kafka (issue 14).
+export const HistoryRangeInvalid = defineError('UNS_ERR_HISTORY_RANGE_INVALID', 'Invalid history range: %s', {
+  statusCode: 400,
+})
+export const HistoryNotLocatable = defineError(
+  'UNS_ERR_HISTORY_NOT_LOCATABLE',
+  'No history in Kafka for %s: %s',
+  { statusCode: 409 },
 )

@@ -1,7 +1,9 @@
 // createService wires the pipeline stages of PRODUCT.md §2 and owns their lifecycle.
 import type { FastifyInstance } from 'fastify'
-import { buildApi, type HealthReport } from './api/index.js'
-import { createBridge, type Bridge } from './bridge/index.js'
+import { buildApi, type HealthReport, type ReadinessPart } from './api/index.js'
+import { createBridge, createRecordLocator, type Bridge } from './bridge/index.js'
+import { createDeadLetters, createHistory } from './history/index.js'
+import { createKafkaClient } from './kafka/index.js'
 import { createBroker, topicNameProblem, type Broker } from './broker/index.js'
 import type { Config } from './config/index.js'
 import { ListenFailed, ListenPortInUse } from './errors.js'
@@ -91,6 +93,9 @@ export async function createService(deps: { logger: Logger }, config: Config): P
           { kafkaRoles: config.security.kafkaRoles },
         ),
         onStateRecord: (record) => restoreStateRecord(tree, record, logger),
+        // After an outage the registry's retry delay may have grown to kafka.reconnectMaxMs; readiness
+        // should follow Kafka's return, not that delay (issue 11 item 8).
+        onKafkaConnected: () => schemas.retryNow(),
       },
       {
         ...config.kafka,
@@ -105,22 +110,51 @@ export async function createService(deps: { logger: Logger }, config: Config): P
   } else {
     logger.warn('kafka.brokers is empty: running without Kafka (UNS_KAFKA_BROKERS)')
   }
+  // History and dead letters (issue 14): a reader client of its own that connects on the first read.
+  const reader =
+    config.kafka.brokers.length > 0
+      ? createKafkaClient(config.kafka, logger.child({ stage: 'history', component: 'kafkajs' }))
+      : undefined
+  // The class of a declared tag picks its default route; undeclared paths have none.
+  const classOf = (path: string): string | undefined => {
+    try {
+      return tree.node(path).definition.class
+    } catch {
+      return undefined
+    }
+  }
+  const locate = createRecordLocator({ ...config.bridge, topics: config.kafka.topics }, classOf)
+  const history = createHistory(
+    { logger, tree, ...(reader ? { kafka: reader, locate } : {}) },
+    config.history,
+  )
+  const deadLetters = createDeadLetters(
+    { logger, ...(reader ? { kafka: reader } : {}) },
+    {
+      ringSize: config.history.deadLetters,
+      topic: config.kafka.topics.dlq,
+      scanMaxMs: config.history.scanMaxMs,
+    },
+  )
   const pipeline = createPipeline(
-    { logger, metrics, tree, registry, sparkplug, bridge, publish: mqtt.publish },
+    { logger, metrics, tree, registry, sparkplug, bridge, publish: mqtt.publish, deadLetters },
     { instanceId: config.instanceId },
   )
   mqtt.addHook('onPublish', pipeline.handle)
 
   const health = (): HealthReport => {
-    const kafka = bridge ? bridge.health() : { state: 'disabled' as const }
+    const kafka = bridge ? bridge.health() : undefined
     const registryHealth = schemas.health()
+    const waitingFor: ReadinessPart[] = []
+    if (!mqtt.listening) waitingFor.push('mqtt')
+    if (kafka && kafka.state !== 'connected') waitingFor.push('kafka')
+    if (kafka && !kafka.restored) waitingFor.push('state')
+    if (!registryHealth.ready) waitingFor.push('registry')
     return {
-      ready:
-        mqtt.listening &&
-        registryHealth.ready &&
-        (kafka.state === 'disabled' || (kafka.state === 'connected' && kafka.restored)),
+      ready: waitingFor.length === 0,
+      waitingFor,
       mqtt: { listening: mqtt.listening, clients: mqtt.clients },
-      kafka,
+      kafka: kafka ?? { state: 'disabled' },
       registry: registryHealth,
     }
   }
@@ -139,6 +173,7 @@ export async function createService(deps: { logger: Logger }, config: Config): P
       stream: { throttleMs: config.api.streamThrottleMs },
       schemaRegistry: registry,
       sparkplug,
+      history: { history, deadLetters },
       security,
       http: {
         ...(httpTls === undefined ? {} : { https: httpTls.serverOptions() }),
@@ -161,6 +196,8 @@ export async function createService(deps: { logger: Logger }, config: Config): P
     await bridge?.close(0)
     await mqtt.close()
     await schemas.close()
+    history.close()
+    await reader?.close()
     throw err
   }
   logger.info(
@@ -194,6 +231,8 @@ export async function createService(deps: { logger: Logger }, config: Config): P
         await bridge?.close(Math.max(0, config.shutdownTimeoutMs - 2000))
         await mqtt.close()
         await schemas.close()
+        history.close()
+        await reader?.close()
         logger.info('uns-bridge stopped')
       })()),
   }

@@ -38,6 +38,8 @@ export interface PipelineDeps {
   readonly bridge: Pick<Bridge, 'forward' | 'sparkplugRaw' | 'deadLetter'> | undefined
   /** The broker's own publish, for values that change outside a client publish (stale on a timeout). */
   readonly publish: (message: OutgoingMessage) => Promise<void>
+  /** The dead-letter view's memory (issue 14): every refusal, also with Kafka off. */
+  readonly deadLetters?: { record(message: InboundMessage, rejection: Rejection, receivedAt: number): void }
   readonly now?: () => number
 }
 
@@ -62,6 +64,7 @@ export function createPipeline(deps: PipelineDeps, config: { instanceId: string 
     metrics.ingestEvents.inc({ result: 'rejected', reason: rejection.code })
     // Per-message detail at debug; the counter and the dead-letter topic carry the rest.
     logger.debug({ topic: message.topic, clientId: message.clientId, ...rejection }, 'publish rejected')
+    deps.deadLetters?.record(message, rejection, receivedAt)
     return bridge?.deadLetter(message, rejection, receivedAt)
   }
 

@@ -28,9 +28,12 @@ import { confluentRoutes } from './routes/registry-confluent.js'
 import { streamRoutes, type StreamOptions } from './routes/stream.js'
 import { sparkplugRoutes } from './routes/sparkplug.js'
 import { writeRoutes } from './routes/write.js'
+import { explorerRoutes } from './routes/explorer.js'
+import { historyRoutes } from './routes/history.js'
+import type { DeadLetters, History } from '../history/index.js'
 import type { SparkplugApi } from '../sparkplug/index.js'
 
-export type { HealthReport } from './routes/health.js'
+export type { HealthReport, ReadinessPart } from './routes/health.js'
 export type { StreamOptions } from './routes/stream.js'
 
 declare module 'fastify' {
@@ -59,6 +62,10 @@ export interface ApiDeps {
   readonly schemaRegistry?: SchemaRegistry
   /** The Sparkplug host behind `/api/v1/sparkplug/...` and `POST /api/v1/nodes/{path}/write`. */
   readonly sparkplug?: SparkplugApi
+  /** History and dead letters behind `/api/v1/history/{path}` and `/api/v1/dlq` (issue 14). */
+  readonly history?: { readonly history: History; readonly deadLetters: DeadLetters }
+  /** Serve the web explorer at `/` (default true). */
+  readonly explorer?: boolean
   /**
    * Guards every route (access.ts, access-hook.ts) and serves `GET /api/v1/me`. Absent: no access control
    * at all (tests of single route groups); the service always passes it.
@@ -184,5 +191,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     await app.register(registryRoutes, { prefix: '/api/v1', registry: deps.schemaRegistry })
     await app.register(confluentRoutes, { registry: deps.schemaRegistry })
   }
+  if (deps.history !== undefined) await app.register(historyRoutes, { prefix: '/api/v1', ...deps.history })
+  if (deps.explorer !== false) await app.register(explorerRoutes)
   return app
 }

@@ -43,6 +43,8 @@ export interface InboundConfig {
 
 export interface Inbound {
   readonly state: 'running' | 'starting' | 'stopped'
+  /** Why the consumer is not running (its last start failure or crash); undefined while it runs. */
+  readonly lastError: string | undefined
   /** Starts the consumer unless it runs; retries with backoff until it does. */
   start(): void
   stop(): Promise<void>
@@ -53,6 +55,7 @@ export function createInbound(deps: InboundDeps, config: InboundConfig): Inbound
   const backoff = createBackoff({ initialMs: config.reconnectInitialMs, maxMs: config.reconnectMaxMs })
   let consumer: ConsumerHandle | undefined
   let state: Inbound['state'] = 'stopped'
+  let lastError: string | undefined
   let stopped = false
   let timer: NodeJS.Timeout | undefined
 
@@ -72,12 +75,14 @@ export function createInbound(deps: InboundDeps, config: InboundConfig): Inbound
         eachRecord: handle,
         onCrash: (err) => {
           logger.warn({ err }, 'Kafka consumer crashed; restarting')
+          lastError = `crashed: ${err.message}`
           state = 'stopped'
           consumer = undefined
           retryLater()
         },
       })
       state = 'running'
+      lastError = undefined
       backoff.reset()
       logger.info(
         { routes: router.inbound.map((r) => r.name), group: config.consumerGroup },
@@ -85,6 +90,7 @@ export function createInbound(deps: InboundDeps, config: InboundConfig): Inbound
       )
     } catch (err) {
       state = 'stopped'
+      lastError = (err as Error).message
       logger.warn({ err }, 'Kafka consumer could not start; retrying')
       retryLater()
     }
@@ -120,6 +126,9 @@ export function createInbound(deps: InboundDeps, config: InboundConfig): Inbound
   return {
     get state() {
       return state
+    },
+    get lastError() {
+      return lastError
     },
     start: () => void start(),
     async stop() {

@@ -19,6 +19,7 @@ import { createTopicPreparer } from './topics.js'
 export type { CommandOrigin, CommandWriteOutcome } from './inbound.js'
 export type { Placement } from './outbound.js'
 export type { StateRecord } from './state-follower.js'
+export { createRecordLocator, type RecordLocation } from './locate.js'
 
 export interface BridgeConfig extends KafkaClientConfig, BufferedProducerConfig {
   readonly instanceId: string
@@ -60,6 +61,8 @@ export interface BridgeDeps {
   readonly topicProblem: (topic: string) => string | undefined
   /** Writes a command to a UNS path (Sparkplug tags: NCMD/DCMD); absent: every command is published. */
   readonly write?: (path: string, payload: Buffer, origin: CommandOrigin) => Promise<CommandWriteOutcome>
+  /** Told each time the producer (re)connects: other Kafka users may stop waiting out their backoff. */
+  readonly onKafkaConnected?: () => void
 }
 
 export interface KafkaHealth {
@@ -68,7 +71,12 @@ export interface KafkaHealth {
   /** The tree holds everything the state topic held at start (ready waits for it). */
   readonly restored: boolean
   readonly bufferedRecords: number
+  /** Why the producer is not connected. */
   readonly lastError?: string
+  /** Why the state topic is not restored yet. */
+  readonly restoreError?: string
+  /** Why the Kafka -> MQTT consumer is not running. */
+  readonly consumerError?: string
   /** Topics that are missing and may not be created (kafka.createTopics false), or could not be. */
   readonly topicsError?: string
 }
@@ -118,7 +126,10 @@ export function createBridge(deps: BridgeDeps, config: BridgeConfig): Bridge {
       metrics,
       onStateChange: (state) => {
         metrics.kafkaConnected.set(state === 'connected' ? 1 : 0)
-        if (state === 'connected') inbound.start()
+        if (state === 'connected') {
+          inbound.start()
+          deps.onKafkaConnected?.()
+        }
       },
     },
     config,
@@ -137,6 +148,8 @@ export function createBridge(deps: BridgeDeps, config: BridgeConfig): Bridge {
       bufferedRecords: producer.stats().bufferedRecords,
       ...(producer.lastError ? { lastError: producer.lastError } : {}),
       ...(topics.error ? { topicsError: topics.error } : {}),
+      ...(stateFollower.lastError === undefined ? {} : { restoreError: stateFollower.lastError }),
+      ...(inbound.lastError === undefined ? {} : { consumerError: inbound.lastError }),
     }),
     async close(timeoutMs) {
       outbound.flush()

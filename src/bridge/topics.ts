@@ -6,7 +6,6 @@ import type { Router } from './rules.js'
 export interface TopicsConfig {
   readonly createTopics: boolean
   readonly topicPartitions: number
-  readonly replicationFactor: number
   readonly topics: {
     readonly state: string
     readonly dlq: string
@@ -54,16 +53,13 @@ export function createTopicPreparer(
         throw new Error(error)
       }
       try {
-        await client.ensureTopics(
+        // Replication comes from the client's config, by cluster size when unset (kafka/replication.ts).
+        const replication = await client.ensureTopics(
           wanted
             .filter((t) => missing.includes(t.topic))
-            .map((t) => ({
-              ...t,
-              partitions: config.topicPartitions,
-              replicationFactor: config.replicationFactor,
-            })),
+            .map((t) => ({ ...t, partitions: config.topicPartitions })),
         )
-        logger.info({ topics: missing }, 'Kafka topics created')
+        logger.info({ topics: missing, ...replication }, 'Kafka topics created')
         error = undefined
       } catch (err) {
         error = `creating topics ${missing.join(', ')} failed: ${(err as Error).message}`

@@ -18,7 +18,21 @@ export interface PublishOutcome {
 /** Called for every client PUBLISH before it is acknowledged and delivered. */
 export type PublishHook = (message: InboundMessage) => PublishOutcome
 
-const RESERVED_PREFIXES = ['$SYS/', '$sparkplug/']
+/**
+ * Why a client may not publish to `topic`, as a metric reason and a message; undefined when it may.
+ * mqtt-packet has already decoded the topic, replacing ill-formed UTF-8 with U+FFFD: a topic holding
+ * U+FFFD is treated as ill-formed (a real U+FFFD in a topic name is not worth the ambiguity).
+ */
+export function clientTopicProblem(topic: string): { reason: string; message: string } | undefined {
+  // [MQTT-1.5.3-2] U+0000 in a string: the receiver closes the connection.
+  if (topic.includes('\u0000')) return { reason: 'topic_nul', message: 'topic contains U+0000' }
+  // [MQTT-1.5.3-1] ill-formed UTF-8: the receiver closes the connection.
+  if (topic.includes('\ufffd')) return { reason: 'topic_utf8', message: 'topic is not well-formed UTF-8' }
+  // [MQTT-4.7.2-1] topics starting with $ are the server's ($SYS, $sparkplug): clients may not publish there.
+  if (topic.charCodeAt(0) === 36)
+    return { reason: 'reserved_topic', message: `publishing to ${topic} is reserved to the broker` }
+  return undefined
+}
 
 /**
  * aedes' `authorizePublish`: checks, then hands the message to the hook. The hook's republishes wait in
@@ -40,10 +54,9 @@ export function authorizePublishHook(
     done(new Error(message))
   }
   return (client: Client | null, packet: PublishPacket, done) => {
-    // [MQTT-4.7.2-1] topics starting with $ are the server's: clients may not publish there.
-    if (client && RESERVED_PREFIXES.some((p) => packet.topic.startsWith(p))) {
-      return refuse(client, 'reserved_topic', `publishing to ${packet.topic} is reserved to the broker`, done)
-    }
+    // A refusal ends the connection: MQTT 3.1.1 has no negative PUBACK.
+    const problem = client ? clientTopicProblem(packet.topic) : undefined
+    if (problem !== undefined) return refuse(client, problem.reason, problem.message, done)
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)
     if (payload.length > config.maxPayloadBytes) {
       return refuse(

@@ -175,21 +175,67 @@ const Kafka = Type.Object(
     replicationFactor: Type.Integer({
       minimum: -1,
       default: -1,
-      description: 'Replication factor of topics uns-bridge creates (-1: the broker default)',
+      description:
+        'Replication factor of topics uns-bridge creates; -1: by cluster size, 3 when the cluster has 3 or more brokers, else 1 per broker (docs/decisions/0015)',
+    }),
+    minInsyncReplicas: Type.Integer({
+      minimum: -1,
+      default: -1,
+      description:
+        'min.insync.replicas of topics uns-bridge creates: how many replicas must have a record before Kafka acknowledges it; -1: 2 when the replication factor is 3 or more, else 1',
     }),
     compression: OneOf(['none', 'gzip'], { default: 'none', description: 'Compression of produced batches' }),
     topics: KafkaTopics,
     sasl: Type.Optional(
       Type.Object(
         {
-          mechanism: OneOf(['plain', 'scram-sha-256', 'scram-sha-512'], { description: 'SASL mechanism' }),
-          username: Type.String(),
-          password: Type.String(),
+          mechanism: OneOf(['plain', 'scram-sha-256', 'scram-sha-512'], {
+            description: 'SASL mechanism (PLAIN sends the password itself: use it with TLS only)',
+          }),
+          username: Type.String({ minLength: 1, description: 'SASL user' }),
+          password: Type.String({
+            minLength: 1,
+            description: 'SASL password; never shown by --print-config or in logs',
+          }),
         },
         { additionalProperties: false, description: 'SASL credentials for Kafka' },
       ),
     ),
-    ssl: Type.Boolean({ default: false, description: 'TLS to Kafka' }),
+    ssl: Type.Boolean({
+      default: false,
+      description: "TLS to Kafka with the system's CAs (kafka.tls sets files and turns TLS on by itself)",
+    }),
+    tls: Type.Optional(
+      Type.Object(
+        {
+          ca: Type.Optional(
+            Type.String({
+              format: 'readable-file',
+              description:
+                "PEM file of the CA(s) that signed the brokers' certificates (a private CA); the system CAs when unset",
+            }),
+          ),
+          cert: Type.Optional(
+            Type.String({
+              format: 'readable-file',
+              description: 'PEM client certificate, for brokers that require one (mutual TLS); needs key',
+            }),
+          ),
+          key: Type.Optional(
+            Type.String({ format: 'readable-file', description: 'PEM private key of cert (unencrypted)' }),
+          ),
+          rejectUnauthorized: Type.Boolean({
+            default: true,
+            description: "Verify the brokers' certificates and host names; false is for experiments only",
+          }),
+        },
+        {
+          additionalProperties: false,
+          dependencies: { cert: ['key'], key: ['cert'] },
+          description: 'TLS to Kafka with these files; setting any of them turns TLS on',
+        },
+      ),
+    ),
   },
   { additionalProperties: false, default: {} },
 )
@@ -227,6 +273,25 @@ const Sparkplug = Type.Object(
       default: 5000,
       description: 'Least time between two automatic Rebirth requests to one edge node, ms',
     }),
+    maxNestingDepth: Type.Integer({
+      minimum: 1,
+      maximum: 256,
+      default: 16,
+      description:
+        'Deepest nesting of Templates, PropertySets and DataSets in one payload (a Template instance is 1); a deeper payload is refused (UNS_ERR_SPB_PAYLOAD_LIMIT) and a Rebirth requested',
+    }),
+    maxMetricsPerBirth: Type.Integer({
+      minimum: 1,
+      default: 10000,
+      description:
+        'Most metrics in one NBIRTH, DBIRTH or death, Template members included; a larger one is refused as above (DATA is bounded by mqtt.maxPayloadBytes)',
+    }),
+    maxInflatedBytes: Type.Integer({
+      minimum: 1024,
+      default: 16_777_216,
+      description:
+        'Largest inflated body of a compressed Sparkplug payload, bytes; a larger one is refused as above',
+    }),
   },
   { additionalProperties: false, default: {} },
 )
@@ -237,6 +302,45 @@ const Api = Type.Object(
       minimum: 0,
       default: 250,
       description: 'Server-Sent Events: at most one event per path per this many ms (latest value wins)',
+    }),
+  },
+  { additionalProperties: false, default: {} },
+)
+
+const History = Type.Object(
+  {
+    ringPoints: Type.Integer({
+      minimum: 0,
+      default: 60,
+      description:
+        'Latest points kept in memory per tag for sparklines and the last minutes of history (measured: 1.8 KB per tag at 60 points, 2.7 KB at 120); 0 keeps none',
+    }),
+    ringMinutes: Type.Integer({
+      minimum: 1,
+      default: 10,
+      description: "Minutes of points kept in memory per tag, counted back from the tag's newest point",
+    }),
+    scanMaxRecords: Type.Integer({
+      minimum: 1,
+      default: 500000,
+      description:
+        'Scan budget of one history read from Kafka: most records looked at (the partition holds other tags too); past it the answer says truncated',
+    }),
+    scanMaxMs: Type.Integer({
+      minimum: 10,
+      default: 5000,
+      description: 'Scan budget of one history read from Kafka, ms; past it the answer says truncated',
+    }),
+    maxPoints: Type.Integer({
+      minimum: 1,
+      default: 100000,
+      description: 'Largest `limit` of one history request (points returned)',
+    }),
+    deadLetters: Type.Integer({
+      minimum: 0,
+      default: 500,
+      description:
+        'Latest refused messages kept in memory for GET /api/v1/dlq (the dead-letter topic keeps all)',
     }),
   },
   { additionalProperties: false, default: {} },
@@ -509,6 +613,7 @@ export const ConfigSchema = Type.Object(
     namespace: Namespace,
     sparkplug: Sparkplug,
     api: Api,
+    history: History,
     bridge: Bridge,
     registry: Registry,
     security: Security,

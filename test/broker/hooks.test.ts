@@ -3,6 +3,7 @@ import { describe, test } from 'node:test'
 import type { AedesPublishPacket, Client, PublishPacket } from 'aedes'
 import {
   authorizeForwardHook,
+  clientTopicProblem,
   authorizePublishHook,
   publishedHook,
   type PublishHook,
@@ -236,5 +237,19 @@ describe('authorizeForward', () => {
     // Other $sparkplug topics keep their flag.
     const other = delivery('$sparkplug/other/x', false)
     assert.equal(forward(client('spb', ['$sparkplug/#']), other), other)
+  })
+})
+
+describe('client topic hygiene', () => {
+  test('refuses U+0000 [MQTT-1.5.3-2], ill-formed UTF-8 [MQTT-1.5.3-1] and every $ topic [MQTT-4.7.2-1]', () => {
+    assert.equal(clientTopicProblem('a/b\u0000c')?.reason, 'topic_nul')
+    // What mqtt-packet makes of the bytes 0xC3 0x28 (an ill-formed sequence).
+    assert.equal(
+      clientTopicProblem(Buffer.from([0x61, 0x2f, 0xc3, 0x28]).toString('utf8'))?.reason,
+      'topic_utf8',
+    )
+    for (const t of ['$SYS/x', '$sparkplug/certificates/x', '$share/g/x', '$foo'])
+      assert.equal(clientTopicProblem(t)?.reason, 'reserved_topic', t)
+    assert.equal(clientTopicProblem('acme/berlin/ÄÖÜ/温度'), undefined)
   })
 })

@@ -1,8 +1,17 @@
 import type { FastifyPluginAsync } from 'fastify'
 
+/** What readiness waits for; each has its own field in the report that says why. */
+export type ReadinessPart = 'mqtt' | 'kafka' | 'state' | 'registry'
+
 export interface HealthReport {
-  /** Ready: MQTT is listening and Kafka is connected (or disabled). */
+  /** Ready: MQTT is listening, Kafka connected with the state topic restored (or Kafka disabled), registry restored. */
   readonly ready: boolean
+  /**
+   * The parts not ready yet: `mqtt` (listener), `kafka` (producer not connected: `kafka.lastError`),
+   * `state` (state topic not restored: `kafka.restoreError`, `kafka.topicsError`), `registry`
+   * (registry topic not restored: `registry.lastError`). Empty when ready; the service always sets it.
+   */
+  readonly waitingFor?: readonly ReadinessPart[]
   readonly mqtt: { readonly listening: boolean; readonly clients: number }
   readonly kafka: {
     readonly state: string
@@ -10,6 +19,9 @@ export interface HealthReport {
     readonly restored?: boolean
     readonly bufferedRecords?: number
     readonly lastError?: string
+    readonly restoreError?: string
+    readonly consumerError?: string
+    readonly topicsError?: string
   }
   /** Schema registry: `persistent` once restored from the registry topic; `memory` without Kafka. */
   readonly registry?: {
@@ -26,6 +38,7 @@ const readySchema = {
   required: ['ready', 'mqtt', 'kafka'],
   properties: {
     ready: { type: 'boolean' },
+    waitingFor: { type: 'array', items: { type: 'string', enum: ['mqtt', 'kafka', 'state', 'registry'] } },
     mqtt: {
       type: 'object',
       properties: { listening: { type: 'boolean' }, clients: { type: 'integer' } },
@@ -37,7 +50,13 @@ const readySchema = {
         consumer: { type: 'string' },
         restored: { type: 'boolean' },
         bufferedRecords: { type: 'integer' },
-        lastError: { type: 'string' },
+        lastError: { type: 'string', description: 'Why the producer is not connected' },
+        restoreError: { type: 'string', description: 'Why the state topic is not restored yet' },
+        consumerError: { type: 'string', description: 'Why the Kafka -> MQTT consumer is not running' },
+        topicsError: {
+          type: 'string',
+          description: 'Topics that are missing and may not or could not be created',
+        },
       },
     },
     registry: {

@@ -48,7 +48,7 @@ const SearchQuery = Type.Object({
   limit: Limit,
 })
 
-const toValueOut = (v: ValueView) => ({ ...v, value: toJsonValue(v.value) })
+const toValueOut = (v: ValueView) => ({ ...v, value: toJsonValue(v.value, v.datatype) })
 
 export const namespaceRoutes: FastifyPluginAsync<NamespaceRoutesOptions> = async (app, { tree }) => {
   const tags = ['namespace']
@@ -69,7 +69,14 @@ export const namespaceRoutes: FastifyPluginAsync<NamespaceRoutesOptions> = async
       ...(children === undefined ? {} : { children }),
       ...(v === undefined
         ? {}
-        : { value: { value: toJsonValue(v.value), timestamp: v.timestamp, quality: v.quality } }),
+        : {
+            value: {
+              value: toJsonValue(v.value, v.datatype),
+              timestamp: v.timestamp,
+              quality: v.quality,
+              ...(v.staleSince === undefined ? {} : { staleSince: v.staleSince }),
+            },
+          }),
     } as TreeEntry
   }
 
