@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { Registry as MetricsRegistry } from 'prom-client'
-import { buildApi } from '../../src/api/index.js'
+import { buildApi, type ApiDeps } from '../../src/api/index.js'
 import { routeAccess } from '../../src/api/access.js'
 import { createReadScope } from '../../src/api/read-scope.js'
 import { loadConfig } from '../../src/config/index.js'
@@ -42,6 +42,11 @@ async function build(securityYaml: Record<string, unknown> | undefined) {
     tree,
     schemaRegistry: await createRegistry({ store: createMemoryStore() }),
     sparkplug,
+    // Only the routes matter here: a history that has nothing.
+    history: {
+      history: { read: async () => ({}), ringStats: () => ({ tags: 0, points: 0 }), close() {} },
+      deadLetters: { record() {}, latest: async () => ({ items: [] }) },
+    } as unknown as NonNullable<ApiDeps['history']>,
     security,
   })
   return { app, events }
@@ -190,12 +195,22 @@ describe('what a role may read shapes tree, nodes and search', async () => {
     assert.ok(hits.items.every((h) => h.path.startsWith('acme/berlin/')))
   })
 
-  test('values and stream need the filter covered; a wider filter is refused', async () => {
+  test('values, stream, history and dead letters need the filter or path covered; wider ones are refused', async () => {
     assert.equal((await get('/api/v1/values?filter=acme/berlin/%23')).statusCode, 200)
+    const austin = await get('/api/v1/history/acme/austin/assembly/line-1/press-1/pressure')
+    assert.equal(austin.statusCode, 403)
+    assert.equal((await get('/api/v1/dlq')).statusCode, 403, 'dead letters need read on #')
     const wide = await get('/api/v1/values?filter=acme/%23')
     assert.equal(wide.statusCode, 403)
     assert.match(wide.json<{ detail: string }>().detail, /viewer may not read acme\/#/)
     assert.equal((await get('/api/v1/stream?filter=%23')).statusCode, 403)
+  })
+
+  test('the explorer page loads without a token (it asks for one afterwards)', async () => {
+    const page = await app.inject('/')
+    assert.equal(page.statusCode, 200)
+    assert.match(String(page.headers['content-type']), /text\/html/)
+    assert.equal((await app.inject('/api/v1/tree')).statusCode, 401)
   })
 
   test('me lists the grants', async () => {
