@@ -95,7 +95,11 @@ export function installAccessHook(
       if (auth.reason === 'busy') throw new SecurityBusy([auth.message])
       // Bearer only: a Basic challenge would make browsers open their own login dialog over the explorer.
       void reply.header('www-authenticate', 'Bearer realm="uns-bridge"')
-      throw new SecurityUnauthenticated([auth.message])
+      // Without credentials say what HTTP wants (the authenticator's message speaks of MQTT logins).
+      const none = req.headers.authorization === undefined || req.headers.authorization.trim() === ''
+      throw new SecurityUnauthenticated([
+        none ? 'send an API token as `Authorization: Bearer <token>` (or a user with Basic)' : auth.message,
+      ])
     }
     const identity = auth.identity
     req.identity = identity

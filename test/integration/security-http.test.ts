@@ -144,6 +144,7 @@ security:
     const none = await call('GET', '/api/v1/values?filter=acme/%23')
     problem(none, 401, 'UNS_ERR_SECURITY_UNAUTHENTICATED')
     assert.equal(none.headers.get('www-authenticate'), 'Bearer realm="uns-bridge"')
+    assert.match(String(none.body.detail), /Authorization: Bearer <token>/)
     problem(
       await call('GET', '/api/v1/tree', { token: 'not-a-token' }),
       401,
