@@ -9,6 +9,8 @@ export interface ReadScope {
   canRead(path: string): boolean
   /** The path lies above something readable (the root lies above every grant). */
   leadsTo(path: string): boolean
+  /** A `#` grant covers the path and everything below it: nothing there needs filtering. */
+  coversSubtree(path: string): boolean
 }
 
 const levelsOf = (path: string): readonly string[] => (path === '' ? [] : path.split('/'))
@@ -36,6 +38,15 @@ export function createReadScope(readFilters: readonly string[]): ReadScope {
         return true
       })
     },
+    coversSubtree(path) {
+      if (path === '') return filters.some((f) => f.length === 1 && f[0] === '#')
+      const levels = levelsOf(path)
+      return filters.some((f) => {
+        if (f[f.length - 1] !== '#' || f.length - 1 > levels.length) return false
+        for (let i = 0; i < f.length - 1; i++) if (f[i] !== '+' && f[i] !== levels[i]) return false
+        return true
+      })
+    },
   }
 }
 
@@ -44,6 +55,8 @@ export function createReadScope(readFilters: readonly string[]): ReadScope {
  * keeps its name and counts but not its value or lastSeen (decision 0041: counts may include hidden nodes).
  */
 export function visibleTree(entry: TreeEntry, scope: ReadScope): TreeEntry {
+  // The common case (a reader of `acme/#` below acme) costs no copy.
+  if (scope.coversSubtree(entry.path)) return entry
   const readable = scope.canRead(entry.path)
   const children = entry.children
     ?.filter((c) => scope.canRead(c.path) || scope.leadsTo(c.path))
