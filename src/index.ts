@@ -4,7 +4,7 @@ import { buildApi, type HealthReport, type ReadinessPart } from './api/index.js'
 import { createBridge, createRecordLocator, type Bridge } from './bridge/index.js'
 import { createDeadLetters, createHistory } from './history/index.js'
 import { createKafkaClient } from './kafka/index.js'
-import { createBroker, topicNameProblem, type Broker } from './broker/index.js'
+import { createBroker, topicProblem, type Broker } from './broker/index.js'
 import type { Config } from './config/index.js'
 import { ListenFailed, ListenPortInUse } from './errors.js'
 import type { Logger } from './logger.js'
@@ -76,7 +76,7 @@ export async function createService(deps: { logger: Logger }, config: Config): P
         logger,
         metrics,
         publish: mqtt.publish,
-        topicProblem: topicNameProblem,
+        topicProblem: topicProblem,
         write: sparkplug.fromCommand,
         onStateRecord: (record) => restoreStateRecord(tree, record, logger),
         // After an outage the registry's retry delay may have grown to kafka.reconnectMaxMs; readiness

@@ -5,12 +5,19 @@ import { HookInvalid } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { Metrics } from '../metrics.js'
 import type { OutgoingMessage } from '../uns/index.js'
-import { authorizeForwardHook, authorizePublishHook, publishedHook, type PublishHook } from './hooks.js'
+import {
+  authorizeForwardHook,
+  authorizePublishHook,
+  checkSubscribeHook,
+  checkWillHook,
+  publishedHook,
+  type PublishHook,
+} from './hooks.js'
 import { observeBroker } from './events.js'
 import { listenTcp } from './listen.js'
 
 export type { PublishHook, PublishOutcome } from './hooks.js'
-export { topicNameProblem } from './hooks.js'
+export { topicProblem } from './topic-check.js'
 
 export interface BrokerConfig {
   readonly host: string
@@ -60,6 +67,8 @@ export async function createBroker(
       { logger, metrics: deps.metrics, onPublish: () => hooks.onPublish, after },
       config,
     ),
+    authorizeSubscribe: checkSubscribeHook({ logger, metrics: deps.metrics }),
+    preConnect: checkWillHook({ logger, metrics: deps.metrics }),
     authorizeForward: authorizeForwardHook(),
     published: publishedHook({ logger, after, publish }),
   })

@@ -20,6 +20,10 @@ export interface SparkplugServiceConfig {
   readonly reorderTimeoutMs: number
   readonly rebirthMinIntervalMs: number
   readonly instanceId: string
+  /** Decode limits (sparkplug.maxNestingDepth, maxMetricsPerBirth, maxInflatedBytes). */
+  readonly maxNestingDepth: number
+  readonly maxMetricsPerBirth: number
+  readonly maxInflatedBytes: number
 }
 
 export interface SparkplugServiceDeps {
@@ -107,7 +111,13 @@ export function createSparkplugService(
       logger,
       onDeferred: deferred,
     },
-    { reorderTimeoutMs: config.reorderTimeoutMs, rebirthMinIntervalMs: config.rebirthMinIntervalMs },
+    {
+      reorderTimeoutMs: config.reorderTimeoutMs,
+      rebirthMinIntervalMs: config.rebirthMinIntervalMs,
+      maxNestingDepth: config.maxNestingDepth,
+      maxMetricsPerBirth: config.maxMetricsPerBirth,
+      maxInflatedBytes: config.maxInflatedBytes,
+    },
   )
   const declaration = (path: string): PathDeclaration => {
     try {
