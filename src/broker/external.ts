@@ -4,7 +4,12 @@
 // PUBACK to the broker goes only once the hook's `ack` settled (Kafka acknowledged), through mqtt.js
 // `customHandleAcks`, so what the broker queued while we were down or Kafka was unreachable arrives later
 // instead of being lost (at-least-once). See docs/decisions/0060-external-broker.md.
+import { connect as netConnect, isIP } from 'node:net'
+import type { Duplex } from 'node:stream'
+import { connect as tlsConnect } from 'node:tls'
 import { connect, type IClientOptions, type MqttClient } from 'mqtt'
+import { HookInvalid } from '../errors.js'
+import type { Broker } from './index.js'
 import type { Logger } from '../logger.js'
 import type { Metrics } from '../metrics.js'
 import type { OutgoingMessage } from '../uns/index.js'
@@ -150,4 +155,55 @@ export async function connectExternalBroker(
     publish,
     close: () => (closing ??= client.endAsync()),
   }
+}
+
+/** The external session behind the embedded broker's surface, so src/index.ts wires either the same way. */
+export function createExternalBroker(
+  deps: { logger: Logger; metrics: Metrics },
+  config: ExternalBrokerConfig,
+): Broker {
+  let hook: PublishHook | undefined
+  let session: ExternalBroker | undefined
+  let closing: Promise<void> | undefined
+  return {
+    port: 0,
+    get listening() {
+      return session?.connected === true
+    },
+    clients: 0,
+    addHook(name, h) {
+      if (name !== 'onPublish') throw new HookInvalid([String(name), 'unknown hook name'], { name })
+      if (hook !== undefined) throw new HookInvalid([name, 'already added'], { name })
+      hook = h
+    },
+    async listen() {
+      session = await connectExternalBroker({ ...deps, onPublish: () => hook }, config)
+    },
+    // No MQTT over WebSocket here: clients use the plant's broker.
+    handleStream: (stream) => void stream.destroy(),
+    publish: async (m) => {
+      if (session === undefined) throw new Error('not connected to the external broker')
+      if (!config.republish && m.retain) return
+      await session.publish(m)
+    },
+    stopAccepting() {},
+    close: () => (closing ??= session?.close() ?? Promise.resolve()),
+  }
+}
+
+/** Opens a socket to the external broker for the Sparkplug host's own session (MQTT 3.1.1 client). */
+export function openBrokerStream(config: Pick<ExternalBrokerConfig, 'url' | 'ca' | 'cert' | 'key'>): Duplex {
+  const u = new URL(config.url)
+  const host = u.hostname.replace(/^\[|\]$/g, '')
+  if (u.protocol === 'mqtts:') {
+    return tlsConnect({
+      host,
+      port: Number(u.port || 8883),
+      servername: isIP(host) ? undefined : host,
+      ...(config.ca !== undefined ? { ca: config.ca } : {}),
+      ...(config.cert !== undefined ? { cert: config.cert } : {}),
+      ...(config.key !== undefined ? { key: config.key } : {}),
+    })
+  }
+  return netConnect(Number(u.port || 1883), host)
 }

@@ -11,6 +11,7 @@ import { listenTcp } from './listen.js'
 
 export type { PublishHook, PublishOutcome } from './hooks.js'
 export { topicNameProblem } from './hooks.js'
+export { createExternalBroker, openBrokerStream, type ExternalBrokerConfig } from './external.js'
 
 export interface BrokerConfig {
   readonly host: string

@@ -29,6 +29,9 @@ export interface HostClientConfig {
   readonly hostId: string
   /** Delay before reconnecting after the session was lost, ms. */
   readonly reconnectPeriodMs: number
+  /** Login on an external broker. */
+  readonly username?: string | undefined
+  readonly password?: string | undefined
 }
 
 export interface OutgoingPublish {
@@ -108,6 +111,8 @@ export async function createHostClient(deps: HostClientDeps, config: HostClientC
       protocolVersion: 4,
       keepalive: 60,
       reconnectPeriod: config.reconnectPeriodMs,
+      ...(config.username !== undefined ? { username: config.username } : {}),
+      ...(config.password !== undefined ? { password: config.password } : {}),
     },
   )
 
