@@ -4,7 +4,14 @@ import { buildApi, type HealthReport, type ReadinessPart } from './api/index.js'
 import { createBridge, createRecordLocator, type Bridge } from './bridge/index.js'
 import { createDeadLetters, createHistory } from './history/index.js'
 import { createKafkaClient } from './kafka/index.js'
-import { createBroker, topicProblem, type Broker } from './broker/index.js'
+import {
+  createBroker,
+  createExternalBroker,
+  openBrokerStream,
+  topicProblem,
+  type Broker,
+} from './broker/index.js'
+import { readFileSync } from 'node:fs'
 import type { Config } from './config/index.js'
 import { ListenFailed, ListenPortInUse } from './errors.js'
 import type { Logger } from './logger.js'
@@ -54,10 +61,23 @@ export async function createService(deps: { logger: Logger }, config: Config): P
   )
   const registry = schemas.registry
   // Build every stage first, then wire them with plain values (STYLE.md rule 13).
-  const mqtt: Broker = await createBroker(
-    { logger, metrics },
-    { host: config.host, port: config.mqtt.port, maxPayloadBytes: config.mqtt.maxPayloadBytes },
-  )
+  // mqtt.external picks the mode (issue 16): a client of the plant's broker, or the embedded broker.
+  const ext = config.mqtt.external
+  const pem = (path: string | undefined) => (path === undefined ? undefined : readFileSync(path, 'utf8'))
+  const extConfig = ext && {
+    ...ext,
+    ca: pem(ext.ca),
+    cert: pem(ext.cert),
+    key: pem(ext.key),
+    instanceId: config.instanceId,
+    reconnectPeriodMs: 1000,
+  }
+  const mqtt: Broker = extConfig
+    ? createExternalBroker({ logger, metrics }, extConfig)
+    : await createBroker(
+        { logger, metrics },
+        { host: config.host, port: config.mqtt.port, maxPayloadBytes: config.mqtt.maxPayloadBytes },
+      )
   const sparkplug = createSparkplugService(
     {
       logger,
@@ -66,6 +86,12 @@ export async function createService(deps: { logger: Logger }, config: Config): P
       mapping: definition.sparkplug,
       publish: mqtt.publish,
       serveStream: mqtt.handleStream,
+      ...(extConfig
+        ? {
+            openStream: () => openBrokerStream(extConfig),
+            credentials: { username: extConfig.username, password: extConfig.password },
+          }
+        : {}),
     },
     { ...config.sparkplug, instanceId: config.instanceId },
   )

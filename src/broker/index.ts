@@ -18,6 +18,7 @@ import { listenTcp } from './listen.js'
 
 export type { PublishHook, PublishOutcome } from './hooks.js'
 export { topicProblem } from './topic-check.js'
+export { createExternalBroker, openBrokerStream, type ExternalBrokerConfig } from './external.js'
 
 export interface BrokerConfig {
   readonly host: string
