@@ -60,7 +60,7 @@ export function createRedisFabric(deps: { logger: Logger }, url: string): RedisF
   const db = connect('persistence')
   const mqemitterRedis = require('mqemitter-redis') as (opts: object) => unknown
   const persistenceRedis = require('aedes-persistence-redis') as (opts: object) => {
-    destroy(cb: () => void): void
+    destroy(): Promise<void>
   }
   const mq = mqemitterRedis({ pubConn, subConn })
   const persistence = persistenceRedis({ conn: db })
@@ -80,7 +80,9 @@ export function createRedisFabric(deps: { logger: Logger }, url: string): RedisF
     async close() {
       if (closed) return
       closed = true
-      await new Promise<void>((res) => persistence.destroy(() => res()))
+      // The promise form: the callback form waits for a `ready` event that only the callback-era
+      // setup emits, and aedes 1.2 calls the async setup() (it would never resolve).
+      await persistence.destroy().catch(() => {})
       for (const c of conns) if (c.status !== 'end') c.disconnect()
     },
   }
