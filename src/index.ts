@@ -76,7 +76,12 @@ export async function createService(deps: { logger: Logger }, config: Config): P
     ? createExternalBroker({ logger, metrics }, extConfig)
     : await createBroker(
         { logger, metrics },
-        { host: config.host, port: config.mqtt.port, maxPayloadBytes: config.mqtt.maxPayloadBytes },
+        {
+          host: config.host,
+          port: config.mqtt.port,
+          maxPayloadBytes: config.mqtt.maxPayloadBytes,
+          redis: config.cluster.redis,
+        },
       )
   const sparkplug = createSparkplugService(
     {
@@ -154,12 +159,15 @@ export async function createService(deps: { logger: Logger }, config: Config): P
     if (kafka && kafka.state !== 'connected') waitingFor.push('kafka')
     if (kafka && !kafka.restored) waitingFor.push('state')
     if (!registryHealth.ready) waitingFor.push('registry')
+    const redis = mqtt.redis
+    if (redis && redis.state !== 'ready') waitingFor.push('redis')
     return {
       ready: waitingFor.length === 0,
       waitingFor,
       mqtt: { listening: mqtt.listening, clients: mqtt.clients },
       kafka: kafka ?? { state: 'disabled' },
       registry: registryHealth,
+      ...(redis ? { redis } : {}),
     }
   }
 

@@ -167,6 +167,8 @@ export function createExternalBroker(
   let closing: Promise<void> | undefined
   return {
     port: 0,
+    // Scale-out over Redis is the embedded broker's; the external broker carries the fabric itself.
+    redis: undefined,
     get listening() {
       return session?.connected === true
     },

@@ -623,6 +623,18 @@ const Security = Type.Object(
   { additionalProperties: false, default: {} },
 )
 
+const Cluster = Type.Object(
+  {
+    redis: Type.String({
+      default: '',
+      pattern: '^(|rediss?://.+)$',
+      description:
+        'Redis URL (redis:// or rediss://) shared by every instance: MQTT messages, retained messages, subscriptions and persistent sessions go through it (decision 0050); empty runs one process with them in memory. Sentinel and Redis Cluster nodes are not supported yet',
+    }),
+  },
+  { additionalProperties: false, default: {} },
+)
+
 const Log = Type.Object(
   {
     level: OneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
@@ -661,6 +673,7 @@ export const ConfigSchema = Type.Object(
     bridge: Bridge,
     registry: Registry,
     security: Security,
+    cluster: Cluster,
     log: Log,
   },
   { additionalProperties: false },
