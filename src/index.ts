@@ -4,7 +4,14 @@ import { buildApi, type HealthReport, type ReadinessPart } from './api/index.js'
 import { createBridge, createRecordLocator, type Bridge } from './bridge/index.js'
 import { createDeadLetters, createHistory } from './history/index.js'
 import { createKafkaClient } from './kafka/index.js'
-import { createBroker, topicNameProblem, type Broker } from './broker/index.js'
+import {
+  createBroker,
+  createExternalBroker,
+  openBrokerStream,
+  topicProblem,
+  type Broker,
+} from './broker/index.js'
+import { readFileSync } from 'node:fs'
 import type { Config } from './config/index.js'
 import { ListenFailed, ListenPortInUse } from './errors.js'
 import type { Logger } from './logger.js'
@@ -65,10 +72,28 @@ export async function createService(deps: { logger: Logger }, config: Config): P
     { logger: logger.child({ stage: 'security' }), auditCounter: metrics.auditEvents },
     { security: config.security, sparkplugHostId: config.sparkplug.hostId },
   )
-  const mqtt: Broker = await createBroker(
-    { logger, metrics },
-    { host: config.host, port: config.mqtt.port, maxPayloadBytes: config.mqtt.maxPayloadBytes },
-  )
+  // mqtt.external picks the mode (issue 16): a client of the plant's broker, or the embedded broker.
+  const ext = config.mqtt.external
+  const pem = (path: string | undefined) => (path === undefined ? undefined : readFileSync(path, 'utf8'))
+  const extConfig = ext && {
+    ...ext,
+    ca: pem(ext.ca),
+    cert: pem(ext.cert),
+    key: pem(ext.key),
+    instanceId: config.instanceId,
+    reconnectPeriodMs: 1000,
+  }
+  const mqtt: Broker = extConfig
+    ? createExternalBroker({ logger, metrics }, extConfig)
+    : await createBroker(
+        { logger, metrics },
+        {
+          host: config.host,
+          port: config.mqtt.port,
+          maxPayloadBytes: config.mqtt.maxPayloadBytes,
+          redis: config.cluster.redis,
+        },
+      )
   const sparkplug = createSparkplugService(
     {
       logger,
@@ -77,6 +102,12 @@ export async function createService(deps: { logger: Logger }, config: Config): P
       mapping: definition.sparkplug,
       publish: mqtt.publish,
       serveStream: mqtt.handleStream,
+      ...(extConfig
+        ? {
+            openStream: () => openBrokerStream(extConfig),
+            credentials: { username: extConfig.username, password: extConfig.password },
+          }
+        : {}),
     },
     { ...config.sparkplug, instanceId: config.instanceId },
   )
@@ -87,7 +118,7 @@ export async function createService(deps: { logger: Logger }, config: Config): P
         logger,
         metrics,
         publish: mqtt.publish,
-        topicProblem: topicNameProblem,
+        topicProblem: topicProblem,
         write: createCommandWriter(
           { security, fromCommand: sparkplug.fromCommand },
           { kafkaRoles: config.security.kafkaRoles },
@@ -150,12 +181,15 @@ export async function createService(deps: { logger: Logger }, config: Config): P
     if (kafka && kafka.state !== 'connected') waitingFor.push('kafka')
     if (kafka && !kafka.restored) waitingFor.push('state')
     if (!registryHealth.ready) waitingFor.push('registry')
+    const redis = mqtt.redis
+    if (redis && redis.state !== 'ready') waitingFor.push('redis')
     return {
       ready: waitingFor.length === 0,
       waitingFor,
       mqtt: { listening: mqtt.listening, clients: mqtt.clients },
       kafka: kafka ?? { state: 'disabled' },
       registry: registryHealth,
+      ...(redis ? { redis } : {}),
     }
   }
 

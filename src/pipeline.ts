@@ -127,6 +127,7 @@ export function createPipeline(deps: PipelineDeps, config: { instanceId: string 
       source: message.clientId,
       origin: config.instanceId,
       ...(p.datatype === undefined ? {} : { datatype: p.datatype }),
+      ...(p.staleSince === undefined ? {} : { staleSince: p.staleSince }),
       ...(p.tombstone ? { tombstone: true } : {}),
     }
     return { ack: accept(message, event, path.value, undefined, receivedAt).ack, republish: NONE }
@@ -253,6 +254,7 @@ export function restoreStateRecord(tree: NamespaceTree, record: StateRecord, log
     source: record.headers.source ?? '',
     origin: record.headers.origin ?? '',
     ...(p?.datatype === undefined ? {} : { datatype: p.datatype }),
+    ...(p?.staleSince === undefined ? {} : { staleSince: p.staleSince }),
     ...(p === undefined ? { tombstone: true } : {}),
   })
   if (!applied.ok) logger.debug({ path: record.path, err: applied.error }, 'state record not applied')

@@ -1,8 +1,16 @@
 // The one place where aedes' callback hooks meet our hooks (STYLE.md rule 9).
-import type { AedesPublishPacket, AuthorizePublishHandler, Client, PublishPacket } from 'aedes'
+import type {
+  AedesPublishPacket,
+  AuthorizePublishHandler,
+  Client,
+  ConnectPacket,
+  PublishPacket,
+  Subscription,
+} from 'aedes'
 import type { Logger } from '../logger.js'
 import type { Metrics } from '../metrics.js'
 import { matchesFilter, type InboundMessage, type OutgoingMessage } from '../uns/index.js'
+import { filterProblem, topicProblem } from './topic-check.js'
 
 /** What the service did with one client PUBLISH. */
 export interface PublishOutcome {
@@ -17,22 +25,6 @@ export interface PublishOutcome {
 
 /** Called for every client PUBLISH before it is acknowledged and delivered. */
 export type PublishHook = (message: InboundMessage) => PublishOutcome
-
-/**
- * Why a client may not publish to `topic`, as a metric reason and a message; undefined when it may.
- * mqtt-packet has already decoded the topic, replacing ill-formed UTF-8 with U+FFFD: a topic holding
- * U+FFFD is treated as ill-formed (a real U+FFFD in a topic name is not worth the ambiguity).
- */
-export function clientTopicProblem(topic: string): { reason: string; message: string } | undefined {
-  // [MQTT-1.5.3-2] U+0000 in a string: the receiver closes the connection.
-  if (topic.includes('\u0000')) return { reason: 'topic_nul', message: 'topic contains U+0000' }
-  // [MQTT-1.5.3-1] ill-formed UTF-8: the receiver closes the connection.
-  if (topic.includes('\ufffd')) return { reason: 'topic_utf8', message: 'topic is not well-formed UTF-8' }
-  // [MQTT-4.7.2-1] topics starting with $ are the server's ($SYS, $sparkplug): clients may not publish there.
-  if (topic.charCodeAt(0) === 36)
-    return { reason: 'reserved_topic', message: `publishing to ${topic} is reserved to the broker` }
-  return undefined
-}
 
 /**
  * aedes' `authorizePublish`: checks, then hands the message to the hook. The hook's republishes wait in
@@ -55,8 +47,8 @@ export function authorizePublishHook(
   }
   return (client: Client | null, packet: PublishPacket, done) => {
     // A refusal ends the connection: MQTT 3.1.1 has no negative PUBACK.
-    const problem = client ? clientTopicProblem(packet.topic) : undefined
-    if (problem !== undefined) return refuse(client, problem.reason, problem.message, done)
+    const problem = client ? topicProblem(packet.topic) : undefined
+    if (problem !== undefined) return refuse(client, 'invalid_topic', problem, done)
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)
     if (payload.length > config.maxPayloadBytes) {
       return refuse(
@@ -146,12 +138,28 @@ export function authorizeForwardHook(): (
   }
 }
 
-/** Why `topic` cannot be published to, or undefined when it can ([MQTT-4.7.3-1], [MQTT-4.7.1-1]). */
-export function topicNameProblem(topic: string): string | undefined {
-  if (topic.length === 0) return 'topic is empty'
-  if (topic.includes('+') || topic.includes('#')) return 'topic contains a wildcard (+ or #)'
-  if (topic.includes('\u0000')) return 'topic contains U+0000'
-  if (topic.startsWith('$')) return 'topics starting with $ are reserved to the broker'
-  if (Buffer.byteLength(topic) > 65535) return 'topic is longer than 65535 bytes'
-  return undefined
+/** aedes' `authorizeSubscribe`: a filter that is not well-formed MQTT text closes the connection. */
+export function checkSubscribeHook(deps: { logger: Logger; metrics: Metrics }) {
+  return (
+    client: Client | null,
+    sub: Subscription,
+    done: (err: Error | null, sub?: Subscription | null) => void,
+  ): void => {
+    const problem = filterProblem(sub.topic)
+    if (problem === undefined) return done(null, sub)
+    deps.metrics.mqttRejected.inc({ reason: 'invalid_topic' })
+    deps.logger.warn({ clientId: client?.id, reason: problem }, 'subscription refused')
+    done(new Error(problem), null)
+  }
+}
+
+/** aedes' `preConnect`: a will on a topic a client may not publish to refuses the CONNECT. */
+export function checkWillHook(deps: { logger: Logger; metrics: Metrics }) {
+  return (_client: Client, packet: ConnectPacket, done: (err: Error | null, ok: boolean) => void): void => {
+    const problem = packet.will ? topicProblem(packet.will.topic) : undefined
+    if (problem === undefined) return done(null, true)
+    deps.metrics.mqttRejected.inc({ reason: 'invalid_topic' })
+    deps.logger.warn({ reason: problem }, 'CONNECT refused: will topic')
+    done(new Error(`will ${problem}`), false)
+  }
 }

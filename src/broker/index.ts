@@ -5,17 +5,29 @@ import { HookInvalid } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { Metrics } from '../metrics.js'
 import type { OutgoingMessage } from '../uns/index.js'
-import { authorizeForwardHook, authorizePublishHook, publishedHook, type PublishHook } from './hooks.js'
+import {
+  authorizeForwardHook,
+  authorizePublishHook,
+  checkSubscribeHook,
+  checkWillHook,
+  publishedHook,
+  type PublishHook,
+} from './hooks.js'
 import { observeBroker } from './events.js'
 import { listenTcp } from './listen.js'
+import { createRedisFabric, type RedisHealth } from './cluster.js'
 
 export type { PublishHook, PublishOutcome } from './hooks.js'
-export { topicNameProblem } from './hooks.js'
+export { topicProblem } from './topic-check.js'
+export { createExternalBroker, openBrokerStream, type ExternalBrokerConfig } from './external.js'
+export type { RedisHealth } from './cluster.js'
 
 export interface BrokerConfig {
   readonly host: string
   readonly port: number
   readonly maxPayloadBytes: number
+  /** Redis URL shared by every instance (decision 0050); empty: one process, in memory. */
+  readonly redis?: string
 }
 
 /** The hooks a stage may add, by name (STYLE.md "Extension points"). */
@@ -29,6 +41,8 @@ export interface Broker {
   readonly port: number
   readonly listening: boolean
   readonly clients: number
+  /** The Redis fabric; undefined in single-process mode. */
+  readonly redis: RedisHealth | undefined
   addHook<K extends keyof BrokerHooks>(name: K, hook: BrokerHooks[K]): void
   /** Starts accepting MQTT connections over TCP. */
   listen(): Promise<void>
@@ -55,11 +69,15 @@ export async function createBroker(
       const packet: PublishPacket = { cmd: 'publish', dup: false, ...message }
       aedes.publish(packet, (err) => (err ? reject(err) : resolve()))
     })
+  const fabric = config.redis ? createRedisFabric({ logger }, config.redis) : undefined
   const aedes = await Aedes.createBroker({
+    ...(fabric ? fabric.options : {}),
     authorizePublish: authorizePublishHook(
       { logger, metrics: deps.metrics, onPublish: () => hooks.onPublish, after },
       config,
     ),
+    authorizeSubscribe: checkSubscribeHook({ logger, metrics: deps.metrics }),
+    preConnect: checkWillHook({ logger, metrics: deps.metrics }),
     authorizeForward: authorizeForwardHook(),
     published: publishedHook({ logger, after, publish }),
   })
@@ -82,6 +100,9 @@ export async function createBroker(
     get clients() {
       return aedes.connectedClients
     },
+    get redis() {
+      return fabric?.health()
+    },
     addHook(name, hook) {
       if (name !== 'onPublish') throw new HookInvalid([String(name), 'unknown hook name'], { name })
       if (typeof hook !== 'function') throw new HookInvalid([name, 'not a function'], { name })
@@ -99,6 +120,7 @@ export async function createBroker(
         ))
       } catch (err) {
         await new Promise<void>((res) => aedes.close(() => res()))
+        await fabric?.close()
         throw err
       }
       logger.info({ host: config.host, port }, 'MQTT listening')
@@ -110,6 +132,7 @@ export async function createBroker(
       (closing ??= (async () => {
         const stopped = stopAccepting()
         await new Promise<void>((res) => aedes.close(() => res()))
+        await fabric?.close()
         await stopped
         logger.info('MQTT closed')
       })()),

@@ -34,9 +34,63 @@ const MqttTls = Type.Object(
   },
 )
 
+const ExternalBroker = Type.Object(
+  {
+    url: Type.String({
+      pattern: '^mqtts?://',
+      description: 'The existing broker to attach to, mqtt://host:1883 or mqtts://host:8883',
+    }),
+    username: Type.Optional(Type.String({ minLength: 1, description: 'Username on the external broker' })),
+    password: Type.Optional(Type.String({ description: 'Password on the external broker' })),
+    ca: Type.Optional(pemFile('CA bundle the external broker certificate must chain to')),
+    cert: Type.Optional(pemFile('client certificate presented to the external broker')),
+    key: Type.Optional(pemFile('private key of that client certificate')),
+    clientId: Type.String({
+      minLength: 1,
+      default: 'uns-bridge',
+      description:
+        'Client id of the ingest session; stable and unique per instance, so the broker keeps its queued messages across restarts',
+    }),
+    subscriptions: Type.Array(Type.String({ minLength: 1 }), {
+      default: [],
+      description: 'UNS topic filters to ingest besides spBv1.0/# (QoS 1)',
+    }),
+    sharedGroup: Type.Optional(
+      Type.String({
+        minLength: 1,
+        pattern: '^[^/+#]+$',
+        description:
+          'MQTT 5 shared-subscription group for the UNS filters ($share/<group>/<filter>), to split them between instances; spBv1.0/# is never shared',
+      }),
+    ),
+    sessionExpirySeconds: Type.Integer({
+      minimum: 0,
+      default: 86400,
+      description:
+        'How long the broker keeps the session and its queued messages while uns-bridge is away, s',
+    }),
+    receiveMaximum: Type.Integer({
+      minimum: 1,
+      maximum: 65535,
+      default: 100,
+      description: 'Unacknowledged messages the broker may send at once (MQTT 5 Receive Maximum)',
+    }),
+    republish: Type.Boolean({
+      default: true,
+      description: 'Publish derived UNS JSON values back to the external broker (retained)',
+    }),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'Attach to an existing broker instead of running the embedded one; absent: embedded broker (see README "Use with your existing broker")',
+  },
+)
+
 const Broker = Type.Object(
   {
     port: port(1883, 'MQTT over TCP port'),
+    external: Type.Optional(ExternalBroker),
     maxPayloadBytes: Type.Integer({
       minimum: 1,
       default: 1_048_576,
@@ -579,6 +633,18 @@ const Security = Type.Object(
   { additionalProperties: false, default: {} },
 )
 
+const Cluster = Type.Object(
+  {
+    redis: Type.String({
+      default: '',
+      pattern: '^(|rediss?://.+)$',
+      description:
+        'Redis URL (redis:// or rediss://) shared by every instance: MQTT messages, retained messages, subscriptions and persistent sessions go through it (decision 0050); empty runs one process with them in memory. Sentinel and Redis Cluster nodes are not supported yet',
+    }),
+  },
+  { additionalProperties: false, default: {} },
+)
+
 const Log = Type.Object(
   {
     level: OneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
@@ -617,6 +683,7 @@ export const ConfigSchema = Type.Object(
     bridge: Bridge,
     registry: Registry,
     security: Security,
+    cluster: Cluster,
     log: Log,
   },
   { additionalProperties: false },

@@ -26,6 +26,10 @@ export interface SparkplugServiceConfig {
   readonly reorderTimeoutMs: number
   readonly rebirthMinIntervalMs: number
   readonly instanceId: string
+  /** Decode limits (sparkplug.maxNestingDepth, maxMetricsPerBirth, maxInflatedBytes). */
+  readonly maxNestingDepth: number
+  readonly maxMetricsPerBirth: number
+  readonly maxInflatedBytes: number
 }
 
 export interface SparkplugServiceDeps {
@@ -36,8 +40,12 @@ export interface SparkplugServiceDeps {
   readonly mapping: SparkplugSection
   /** The broker's own publish, for writes to plain (non-Sparkplug) UNS paths. */
   readonly publish: (message: OutgoingMessage) => Promise<void>
-  /** The broker's `handleStream`, serving the host's own MQTT connection. */
+  /** The broker's `handleStream`, serving the host's own MQTT connection (embedded mode). */
   readonly serveStream: (stream: Duplex) => void
+  /** External mode: opens a connection to the external broker for the host's own session instead. */
+  readonly openStream?: (() => Duplex) | undefined
+  /** External mode: the host's login on the external broker. */
+  readonly credentials?: { readonly username?: string | undefined; readonly password?: string | undefined }
   readonly now?: () => number
 }
 
@@ -113,7 +121,13 @@ export function createSparkplugService(
       logger,
       onDeferred: deferred,
     },
-    { reorderTimeoutMs: config.reorderTimeoutMs, rebirthMinIntervalMs: config.rebirthMinIntervalMs },
+    {
+      reorderTimeoutMs: config.reorderTimeoutMs,
+      rebirthMinIntervalMs: config.rebirthMinIntervalMs,
+      maxNestingDepth: config.maxNestingDepth,
+      maxMetricsPerBirth: config.maxMetricsPerBirth,
+      maxInflatedBytes: config.maxInflatedBytes,
+    },
   )
   const declaration = (path: string): PathDeclaration => {
     try {
@@ -184,8 +198,15 @@ export function createSparkplugService(
     },
     async start() {
       client = await createHostClient(
-        { serveStream: deps.serveStream, host, logger, onOutcome: deferred, now },
-        { hostId: config.hostId, reconnectPeriodMs: 1000 },
+        {
+          serveStream: deps.serveStream,
+          ...(deps.openStream ? { openStream: deps.openStream } : {}),
+          host,
+          logger,
+          onOutcome: deferred,
+          now,
+        },
+        { hostId: config.hostId, reconnectPeriodMs: 1000, ...deps.credentials },
       )
     },
     close: () =>

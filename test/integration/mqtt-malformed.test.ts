@@ -1,16 +1,13 @@
 // Malformed MQTT over raw TCP sockets against a running service (issue 11): the broker closes THAT
 // connection (MQTT 3.1.1 has no other way to refuse a PUBLISH) and keeps serving a well-behaved client
-// connected at the same time, which still publishes and receives. Cases marked todo need the check of
-// src/broker/topic-check.ts wired into the broker hooks (authorizePublish, authorizeSubscribe,
-// preConnect); they fail today because mqtt-packet decodes topics with toString('utf8') and aedes does
-// not look at UTF-8, U+0000 or `$` (mqttjs/mqtt-packet#59).
+// connected at the same time, which still publishes and receives. The UTF-8, U+0000 and `$` cases rely on
+// src/broker/topic-check.ts in the broker hooks (authorizePublish, authorizeSubscribe, preConnect):
+// mqtt-packet decodes topics with toString('utf8') and aedes does not look at them (mqttjs/mqtt-packet#59).
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { connect, type Socket } from 'node:net'
 import type { MqttClient } from 'mqtt'
 import { eventually, startService, type TestService } from '../helpers/service.js'
-
-const WIRING = { todo: 'needs broker hook wiring (issue 11)' }
 
 const u16 = (n: number) => Buffer.from([n >> 8, n & 0xff])
 const str = (s: string | Buffer) => {
@@ -196,62 +193,50 @@ describe('malformed MQTT over raw sockets', () => {
     await goodClientStillServed()
   })
 
-  it(
-    'closes a connection that publishes to a topic with ill-formed UTF-8 and delivers nothing [MQTT-1.5.3-1]',
-    WIRING,
-    async () => {
-      const before = await rejected()
-      const r = await raw()
-      await r.handshake()
-      r.send(publishPacket(Buffer.concat([Buffer.from('probe/bad-utf8/'), Buffer.from([0xff, 0xfe])])))
-      assert.equal(await r.closedWithin(), true, 'the connection is closed')
-      await goodClientStillServed()
-      assert.deepEqual(
-        delivered((t) => t.startsWith('probe/bad-utf8')),
-        [],
-        'not delivered (today: with U+FFFD)',
-      )
-      assert.equal(await rejected(), before + 1, 'counted once')
-    },
-  )
+  it('closes a connection that publishes to a topic with ill-formed UTF-8 and delivers nothing [MQTT-1.5.3-1]', async () => {
+    const before = await rejected()
+    const r = await raw()
+    await r.handshake()
+    r.send(publishPacket(Buffer.concat([Buffer.from('probe/bad-utf8/'), Buffer.from([0xff, 0xfe])])))
+    assert.equal(await r.closedWithin(), true, 'the connection is closed')
+    await goodClientStillServed()
+    assert.deepEqual(
+      delivered((t) => t.startsWith('probe/bad-utf8')),
+      [],
+      'not delivered (today: with U+FFFD)',
+    )
+    assert.equal(await rejected(), before + 1, 'counted once')
+  })
 
-  it(
-    'closes a connection that publishes to a topic containing U+0000 and delivers nothing [MQTT-1.5.3-2]',
-    WIRING,
-    async () => {
-      const before = await rejected()
-      const r = await raw()
-      await r.handshake()
-      r.send(publishPacket(Buffer.from('probe/nul\u0000here')))
-      assert.equal(await r.closedWithin(), true, 'the connection is closed')
-      await goodClientStillServed()
-      assert.deepEqual(
-        delivered((t) => t.startsWith('probe/nul')),
-        [],
-        'not delivered (today: delivered raw)',
-      )
-      assert.equal(await rejected(), before + 1, 'counted once')
-    },
-  )
+  it('closes a connection that publishes to a topic containing U+0000 and delivers nothing [MQTT-1.5.3-2]', async () => {
+    const before = await rejected()
+    const r = await raw()
+    await r.handshake()
+    r.send(publishPacket(Buffer.from('probe/nul\u0000here')))
+    assert.equal(await r.closedWithin(), true, 'the connection is closed')
+    await goodClientStillServed()
+    assert.deepEqual(
+      delivered((t) => t.startsWith('probe/nul')),
+      [],
+      'not delivered (today: delivered raw)',
+    )
+    assert.equal(await rejected(), before + 1, 'counted once')
+  })
 
-  it(
-    'refuses a client publish to a $ topic other than $SYS/ and $sparkplug/ [MQTT-4.7.2-1]',
-    WIRING,
-    async () => {
-      const before = await rejected()
-      const r = await raw()
-      await r.handshake()
-      r.send(publishPacket(Buffer.from('$foo/bar')))
-      assert.equal(await r.closedWithin(), true, 'the connection is closed (3.1.1 cannot refuse otherwise)')
-      await goodClientStillServed()
-      assert.deepEqual(
-        delivered((t) => t.startsWith('$foo')),
-        [],
-        'not delivered to an explicit $foo/# subscriber',
-      )
-      assert.equal(await rejected(), before + 1, 'counted once')
-    },
-  )
+  it('refuses a client publish to a $ topic other than $SYS/ and $sparkplug/ [MQTT-4.7.2-1]', async () => {
+    const before = await rejected()
+    const r = await raw()
+    await r.handshake()
+    r.send(publishPacket(Buffer.from('$foo/bar')))
+    assert.equal(await r.closedWithin(), true, 'the connection is closed (3.1.1 cannot refuse otherwise)')
+    await goodClientStillServed()
+    assert.deepEqual(
+      delivered((t) => t.startsWith('$foo')),
+      [],
+      'not delivered to an explicit $foo/# subscriber',
+    )
+    assert.equal(await rejected(), before + 1, 'counted once')
+  })
 
   it('refuses client publishes to $SYS/ and $sparkplug/ as before', async () => {
     for (const topic of ['$SYS/fake', '$sparkplug/certificates/spBv1.0/G/NBIRTH/E']) {
@@ -263,31 +248,23 @@ describe('malformed MQTT over raw sockets', () => {
     await goodClientStillServed()
   })
 
-  it(
-    'closes a connection that subscribes to a filter containing U+0000, without a SUBACK [MQTT-4.7.3-2]',
-    WIRING,
-    async () => {
-      const r = await raw()
-      await r.handshake()
-      const before = Buffer.concat(r.received).length
-      r.send(subscribePacket(Buffer.from('probe/\u0000/#')))
-      assert.equal(await r.closedWithin(), true, 'the connection is closed')
-      assert.equal(Buffer.concat(r.received).subarray(before).includes(SUBACK), false, 'no SUBACK')
-      await goodClientStillServed()
-    },
-  )
+  it('closes a connection that subscribes to a filter containing U+0000, without a SUBACK [MQTT-4.7.3-2]', async () => {
+    const r = await raw()
+    await r.handshake()
+    const before = Buffer.concat(r.received).length
+    r.send(subscribePacket(Buffer.from('probe/\u0000/#')))
+    assert.equal(await r.closedWithin(), true, 'the connection is closed')
+    assert.equal(Buffer.concat(r.received).subarray(before).includes(SUBACK), false, 'no SUBACK')
+    await goodClientStillServed()
+  })
 
-  it(
-    'refuses a CONNECT whose will topic contains U+0000 or ill-formed UTF-8 [MQTT-1.5.3-1, MQTT-1.5.3-2]',
-    WIRING,
-    async () => {
-      for (const topic of [Buffer.from('probe/will\u0000'), Buffer.from([0x70, 0x2f, 0xc0, 0xaf])]) {
-        const r = await raw()
-        r.send(connectPacket(`will-${Math.random()}`, { topic, payload: Buffer.from('gone') }))
-        assert.equal(await r.closedWithin(), true, topic.toString('hex'))
-        assert.equal(Buffer.concat(r.received).subarray(0, 4).equals(CONNACK_OK), false, 'not accepted')
-      }
-      await goodClientStillServed()
-    },
-  )
+  it('refuses a CONNECT whose will topic contains U+0000 or ill-formed UTF-8 [MQTT-1.5.3-1, MQTT-1.5.3-2]', async () => {
+    for (const topic of [Buffer.from('probe/will\u0000'), Buffer.from([0x70, 0x2f, 0xc0, 0xaf])]) {
+      const r = await raw()
+      r.send(connectPacket(`will-${Math.random()}`, { topic, payload: Buffer.from('gone') }))
+      assert.equal(await r.closedWithin(), true, topic.toString('hex'))
+      assert.equal(Buffer.concat(r.received).subarray(0, 4).equals(CONNACK_OK), false, 'not accepted')
+    }
+    await goodClientStillServed()
+  })
 })

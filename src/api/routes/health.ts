@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 
 /** What readiness waits for; each has its own field in the report that says why. */
-export type ReadinessPart = 'mqtt' | 'kafka' | 'state' | 'registry'
+export type ReadinessPart = 'mqtt' | 'kafka' | 'state' | 'registry' | 'redis'
 
 export interface HealthReport {
   /** Ready: MQTT is listening, Kafka connected with the state topic restored (or Kafka disabled), registry restored. */
@@ -9,7 +9,8 @@ export interface HealthReport {
   /**
    * The parts not ready yet: `mqtt` (listener), `kafka` (producer not connected: `kafka.lastError`),
    * `state` (state topic not restored: `kafka.restoreError`, `kafka.topicsError`), `registry`
-   * (registry topic not restored: `registry.lastError`). Empty when ready; the service always sets it.
+   * (registry topic not restored: `registry.lastError`), `redis` (cluster.redis set and a connection
+   * not ready: `redis.lastError`). Empty when ready; the service always sets it.
    */
   readonly waitingFor?: readonly ReadinessPart[]
   readonly mqtt: { readonly listening: boolean; readonly clients: number }
@@ -31,6 +32,8 @@ export interface HealthReport {
     readonly attempts?: number
     readonly lastError?: string
   }
+  /** The Redis MQTT fabric (cluster.redis); absent in single-process mode. */
+  readonly redis?: { readonly state: string; readonly lastError?: string }
 }
 
 const readySchema = {
@@ -38,7 +41,10 @@ const readySchema = {
   required: ['ready', 'mqtt', 'kafka'],
   properties: {
     ready: { type: 'boolean' },
-    waitingFor: { type: 'array', items: { type: 'string', enum: ['mqtt', 'kafka', 'state', 'registry'] } },
+    waitingFor: {
+      type: 'array',
+      items: { type: 'string', enum: ['mqtt', 'kafka', 'state', 'registry', 'redis'] },
+    },
     mqtt: {
       type: 'object',
       properties: { listening: { type: 'boolean' }, clients: { type: 'integer' } },
@@ -67,6 +73,13 @@ const readySchema = {
         topic: { type: 'string' },
         attempts: { type: 'integer' },
         lastError: { type: 'string' },
+      },
+    },
+    redis: {
+      type: 'object',
+      properties: {
+        state: { type: 'string', enum: ['ready', 'connecting', 'disconnected', 'closed'] },
+        lastError: { type: 'string', description: 'Why a Redis connection is not ready' },
       },
     },
   },
