@@ -2,8 +2,22 @@
 // (STYLE.md rule 1): deep imports into another stage are an error.
 import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
+import globals from 'globals'
 
-const stages = ['broker', 'sparkplug', 'namespace', 'registry', 'schemas', 'bridge', 'api', 'config']
+const stages = [
+  'uns',
+  'kafka',
+  'broker',
+  'sparkplug',
+  'namespace',
+  'registry',
+  'bridge',
+  'history',
+  'api',
+  'config',
+  'security',
+  'pipeline',
+]
 
 export default tseslint.config(
   { ignores: ['dist/', 'coverage/', '.cache/', 'node_modules/', 'web/vendor/'] },
@@ -14,6 +28,11 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
     },
+  },
+  {
+    // The explorer's ES modules run in the browser.
+    files: ['web/**/*.js'],
+    languageOptions: { globals: globals.browser },
   },
   {
     files: ['src/**/*.ts'],

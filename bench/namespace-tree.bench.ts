@@ -5,11 +5,10 @@ import { execSync } from 'node:child_process'
 import {
   createNamespaceTree,
   DEFAULT_LEVELS,
-  matchesFilter,
-  parseTopicFilter,
   type NamespaceDefinition,
   type NodeDef,
 } from '../src/namespace/index.js'
+import { matchesFilter, parseTopicFilter } from '../src/uns/index.js'
 
 const SITES = 2
 const AREAS = 50

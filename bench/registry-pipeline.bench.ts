@@ -10,10 +10,9 @@ import {
   createNamespaceTree,
   DEFAULT_LEVELS,
   loadNamespace,
-  parseUnsPayload,
-  toEnvelopeJson,
   type NamespaceTree,
 } from '../src/namespace/index.js'
+import { parseUnsPayload, toEnvelopeJson } from '../src/uns/index.js'
 import {
   createDeferredRegistry,
   createMemoryStore,
@@ -21,7 +20,7 @@ import {
   UNS_ENVELOPE_SUBJECT,
   type Registry,
 } from '../src/registry/index.js'
-import type { UnsEvent } from '../src/uns-event.js'
+import type { UnsEvent } from '../src/uns/index.js'
 
 const ROUNDS = Number(process.argv[2] ?? 5)
 const MESSAGES = 100_000

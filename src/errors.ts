@@ -56,6 +56,7 @@ export const ListenPortInUse = defineError(
   'UNS_ERR_LISTEN_PORT_IN_USE',
   '%s port %d on %s is already in use; stop the other process or choose another port with %s',
 )
+export const HookInvalid = defineError('UNS_ERR_HOOK_INVALID', 'Cannot add broker hook %s: %s')
 export const ListenFailed = defineError('UNS_ERR_LISTEN_FAILED', 'Cannot listen for %s on %s:%d: %s')
 export const KafkaUnavailable = defineError(
   'UNS_ERR_BRIDGE_KAFKA_UNAVAILABLE',
@@ -70,10 +71,15 @@ export const BridgeBufferFull = defineError(
   'The Kafka buffer is full (%d records, %d bytes); message on %s dropped',
   { retriable: true, statusCode: 503 },
 )
-// Kafka client adapters (src/bridge/kafka-client*.ts). Retry looks at `retriable` only (producer.ts).
+// Kafka client adapters (src/kafka/kafka-client*.ts). Retry looks at `retriable` only (producer.ts).
 export const KafkaProduceFailed = defineError(
   'UNS_ERR_KAFKA_PRODUCE_FAILED',
   'Kafka did not acknowledge %d records (%s); they stay buffered and are sent again after a reconnect',
+  { retriable: true, statusCode: 503 },
+)
+export const KafkaPartitionNotReady = defineError(
+  'UNS_ERR_KAFKA_PARTITION_NOT_READY',
+  'Kafka has no leader for a partition of %d records yet (%s); they are sent again after a pause',
   { retriable: true, statusCode: 503 },
 )
 export const KafkaRecordRefused = defineError(
@@ -85,6 +91,10 @@ export const KafkaCompressionUnavailable = defineError(
   'kafka.compression %s is not available here (%s); choose one of: %s',
 )
 export const BridgeClosed = defineError('UNS_ERR_BRIDGE_CLOSED', 'The bridge is shutting down; %s not sent')
+export const KafkaReplicationInvalid = defineError(
+  'UNS_ERR_BRIDGE_REPLICATION_INVALID',
+  'kafka.minInsyncReplicas (%d) is larger than the replication factor (%d) of the topics to create: every write would be refused; lower it or raise kafka.replicationFactor',
+)
 export const UnsPathInvalid = defineError('UNS_ERR_NAMESPACE_PATH_INVALID', 'Invalid UNS path %j: %s', {
   statusCode: 400,
 })
@@ -96,6 +106,11 @@ export const SpbTopicInvalid = defineError('UNS_ERR_SPB_TOPIC_INVALID', 'Invalid
 export const SpbPayloadInvalid = defineError(
   'UNS_ERR_SPB_PAYLOAD_INVALID',
   'Invalid Sparkplug payload on %s: %s; the message was dropped',
+  { statusCode: 400 },
+)
+export const SpbPayloadLimit = defineError(
+  'UNS_ERR_SPB_PAYLOAD_LIMIT',
+  'Sparkplug payload on %s refused: %s; the message was dropped',
   { statusCode: 400 },
 )
 export const SpbBirthInvalid = defineError(
@@ -277,6 +292,11 @@ export const WriteTargetOffline = defineError(
 export const WriteValueInvalid = defineError('UNS_ERR_WRITE_VALUE_INVALID', 'Cannot write %s: %s', {
   statusCode: 400,
 })
+export const WriteOutsideModel = defineError(
+  'UNS_ERR_WRITE_OUTSIDE_MODEL',
+  'Cannot write %s: %s (model %s); nothing was sent',
+  { statusCode: 400 },
+)
 export const WriteUnavailable = defineError(
   'UNS_ERR_WRITE_UNAVAILABLE',
   'Cannot write %s: the command could not be published (the host application is not connected); retry later',
@@ -286,4 +306,54 @@ export const SpbNodeNotFound = defineError(
   'UNS_ERR_SPB_NODE_NOT_FOUND',
   'No Sparkplug edge node %s/%s has been seen by this host application',
   { statusCode: 404 },
+)
+
+// Security (src/security): identities, access rules, TLS files. Messages never contain a password or a token.
+export const SecurityHashInvalid = defineError(
+  'UNS_ERR_SECURITY_HASH_INVALID',
+  '%s is not a password hash uns-bridge can verify: %s; make one with `uns-bridge hash-password`',
+)
+export const SecurityPasswordInput = defineError(
+  'UNS_ERR_SECURITY_PASSWORD_INPUT',
+  'No password to hash: %s; type it at the prompt or pipe it on standard input (one line)',
+)
+export const SecurityRuleInvalid = defineError('UNS_ERR_SECURITY_RULE_INVALID', 'Invalid rule %j in %s: %s')
+export const SecurityTlsFile = defineError(
+  'UNS_ERR_SECURITY_TLS_FILE',
+  'Cannot read %s file %s (%s): %s; check the path and that uns-bridge may read it',
+)
+export const SecurityTlsInvalid = defineError(
+  'UNS_ERR_SECURITY_TLS_INVALID',
+  'The TLS files of %s (cert %s, key %s) cannot be used: %s; check that the key belongs to the certificate and both are PEM',
+)
+export const SecurityUnauthenticated = defineError(
+  'UNS_ERR_SECURITY_UNAUTHENTICATED',
+  'Authentication required: %s',
+  { statusCode: 401 },
+)
+export const SecurityForbidden = defineError('UNS_ERR_SECURITY_FORBIDDEN', '%s may not %s %s: %s', {
+  statusCode: 403,
+})
+export const SecurityBusy = defineError(
+  'UNS_ERR_SECURITY_BUSY',
+  'Too many credential checks are waiting (%s); retry in a moment',
+  { statusCode: 503, retriable: true },
+)
+export const SecurityOriginRefused = defineError(
+  'UNS_ERR_SECURITY_ORIGIN_REFUSED',
+  'A WebSocket from the page at %s may not connect to /mqtt; add that origin to http.websocketOrigins if it is yours',
+  { statusCode: 403 },
+)
+export const SecurityJwksInvalid = defineError(
+  'UNS_ERR_SECURITY_JWKS_INVALID',
+  'Cannot use the JWKS %s (security.jwt.jwks): %s; give a readable JSON Web Key Set file or an http(s) URL',
+)
+// History and dead letters read back from Kafka (issue 14).
+export const HistoryRangeInvalid = defineError('UNS_ERR_HISTORY_RANGE_INVALID', 'Invalid history range: %s', {
+  statusCode: 400,
+})
+export const HistoryNotLocatable = defineError(
+  'UNS_ERR_HISTORY_NOT_LOCATABLE',
+  'No history in Kafka for %s: %s',
+  { statusCode: 409 },
 )

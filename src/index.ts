@@ -1,17 +1,28 @@
 // createService wires the pipeline stages of PRODUCT.md §2 and owns their lifecycle.
 import type { FastifyInstance } from 'fastify'
-import { buildApi, type HealthReport } from './api/index.js'
-import { createBridge, type Bridge, type StateRecord } from './bridge/index.js'
-import { createBroker, topicNameProblem, type Broker } from './broker/index.js'
+import { buildApi, type HealthReport, type ReadinessPart } from './api/index.js'
+import { createBridge, createRecordLocator, type Bridge } from './bridge/index.js'
+import { createDeadLetters, createHistory } from './history/index.js'
+import { createKafkaClient } from './kafka/index.js'
+import {
+  createBroker,
+  createExternalBroker,
+  openBrokerStream,
+  topicProblem,
+  type Broker,
+} from './broker/index.js'
+import { readFileSync } from 'node:fs'
 import type { Config } from './config/index.js'
 import { ListenFailed, ListenPortInUse } from './errors.js'
 import type { Logger } from './logger.js'
 import { createMetrics, type Metrics } from './metrics.js'
-import { createNamespaceTree, loadNamespace, parseUnsPayload, type NamespaceTree } from './namespace/index.js'
-import { createPipeline } from './pipeline.js'
+import { createNamespaceTree, loadNamespace, type NamespaceTree } from './namespace/index.js'
+import { createCommandWriter, createPipeline, restoreStateRecord } from './pipeline.js'
 import { createServiceRegistry, type Registry } from './registry/index.js'
+import { createReloadableTls, createSecurity } from './security/index.js'
 import { createSparkplugService, type SparkplugApi } from './sparkplug/index.js'
 import { randomUUID } from 'node:crypto'
+import type { Server as TlsServer } from 'node:tls'
 
 export interface Service {
   readonly mqttPort: number
@@ -22,6 +33,11 @@ export interface Service {
   /** The Sparkplug host application: node list, rebirth and writes, for the API routes. */
   readonly sparkplug: SparkplugApi
   health(): HealthReport
+  /**
+   * Reads the TLS certificate files again (SIGHUP): new connections use them, open ones are kept. A missing
+   * or bad file is logged and the previous certificates stay in use.
+   */
+  reloadTls(): void
   /** Stops accepting, flushes Kafka, closes clients; idempotent. */
   close(): Promise<void>
 }
@@ -51,76 +67,134 @@ export async function createService(deps: { logger: Logger }, config: Config): P
     },
   )
   const registry = schemas.registry
-  let bridge: Bridge | undefined
-  // The Sparkplug stage is created before the broker it publishes through (the broker's hook feeds it).
-  const late: { broker?: Broker } = {}
-  const pipeline = createPipeline(
-    {
-      logger,
-      metrics,
-      tree,
-      registry,
-      get bridge() {
-        return bridge
-      },
-      get sparkplug() {
-        return sparkplug
-      },
-    },
-    config,
+  // Build every stage first, then wire them with plain values (STYLE.md rule 13).
+  const security = await createSecurity(
+    { logger: logger.child({ stage: 'security' }), auditCounter: metrics.auditEvents },
+    { security: config.security, sparkplugHostId: config.sparkplug.hostId },
   )
+  // mqtt.external picks the mode (issue 16): a client of the plant's broker, or the embedded broker.
+  const ext = config.mqtt.external
+  const pem = (path: string | undefined) => (path === undefined ? undefined : readFileSync(path, 'utf8'))
+  const extConfig = ext && {
+    ...ext,
+    ca: pem(ext.ca),
+    cert: pem(ext.cert),
+    key: pem(ext.key),
+    instanceId: config.instanceId,
+    reconnectPeriodMs: 1000,
+  }
+  const mqtt: Broker = extConfig
+    ? createExternalBroker({ logger, metrics }, extConfig)
+    : await createBroker(
+        { logger, metrics },
+        {
+          host: config.host,
+          port: config.mqtt.port,
+          maxPayloadBytes: config.mqtt.maxPayloadBytes,
+          redis: config.cluster.redis,
+        },
+      )
   const sparkplug = createSparkplugService(
     {
       logger,
       metrics,
       tree,
       mapping: definition.sparkplug,
-      accept: (message, event, receivedAt, headers) => pipeline.accept(message, event, receivedAt, headers),
-      deadLetter: (message, rejection, receivedAt) => pipeline.refuse(message, rejection, receivedAt),
-      raw: (message, receivedAt) => bridge?.sparkplugRaw(message, receivedAt),
-      publishInternal: (m) =>
-        late.broker ? late.broker.publish(m) : Promise.reject(new Error('broker not started')),
-      serveStream: (stream) => late.broker?.handleStream(stream),
+      publish: mqtt.publish,
+      serveStream: mqtt.handleStream,
+      ...(extConfig
+        ? {
+            openStream: () => openBrokerStream(extConfig),
+            credentials: { username: extConfig.username, password: extConfig.password },
+          }
+        : {}),
     },
     { ...config.sparkplug, instanceId: config.instanceId },
   )
-
-  const mqtt: Broker = await createBroker(
-    { logger, metrics, onPublish: (message) => pipeline.onPublish(message) },
-    { host: config.host, port: config.mqtt.port, maxPayloadBytes: config.mqtt.maxPayloadBytes },
-  )
-  late.broker = mqtt
+  let bridge: Bridge | undefined
   if (config.kafka.brokers.length > 0) {
     bridge = createBridge(
       {
         logger,
         metrics,
-        publish: (m) => mqtt.publish(m),
-        topicProblem: topicNameProblem,
-        write: (path, payload) => sparkplug.fromCommand(path, payload),
-        onStateRecord: (record) => applyStateRecord(tree, record, logger),
-        classOf: (path) => tree.classOf(path),
+        publish: mqtt.publish,
+        topicProblem: topicProblem,
+        write: createCommandWriter(
+          { security, fromCommand: sparkplug.fromCommand },
+          { kafkaRoles: config.security.kafkaRoles },
+        ),
+        onStateRecord: (record) => restoreStateRecord(tree, record, logger),
+        // After an outage the registry's retry delay may have grown to kafka.reconnectMaxMs; readiness
+        // should follow Kafka's return, not that delay (issue 11 item 8).
+        onKafkaConnected: () => schemas.retryNow(),
       },
-      { ...config.kafka, ...config.bridge, instanceId: config.instanceId, session: randomUUID() },
+      {
+        ...config.kafka,
+        ...config.bridge,
+        topics: { ...config.kafka.topics, audit: config.security.audit.topic },
+        instanceId: config.instanceId,
+        session: randomUUID(),
+      },
     )
+    // The audit trail to Kafka (security.audit.topic); the bridge exists only now.
+    security.audit.addSink(bridge.audit)
   } else {
     logger.warn('kafka.brokers is empty: running without Kafka (UNS_KAFKA_BROKERS)')
   }
+  // History and dead letters (issue 14): a reader client of its own that connects on the first read.
+  const reader =
+    config.kafka.brokers.length > 0
+      ? createKafkaClient(config.kafka, logger.child({ stage: 'history', component: 'kafkajs' }))
+      : undefined
+  // The class of a declared tag picks its default route; undeclared paths have none.
+  const classOf = (path: string): string | undefined => {
+    try {
+      return tree.node(path).definition.class
+    } catch {
+      return undefined
+    }
+  }
+  const locate = createRecordLocator({ ...config.bridge, topics: config.kafka.topics }, classOf)
+  const history = createHistory(
+    { logger, tree, ...(reader ? { kafka: reader, locate } : {}) },
+    config.history,
+  )
+  const deadLetters = createDeadLetters(
+    { logger, ...(reader ? { kafka: reader } : {}) },
+    {
+      ringSize: config.history.deadLetters,
+      topic: config.kafka.topics.dlq,
+      scanMaxMs: config.history.scanMaxMs,
+    },
+  )
+  const pipeline = createPipeline(
+    { logger, metrics, tree, registry, sparkplug, bridge, publish: mqtt.publish, deadLetters },
+    { instanceId: config.instanceId },
+  )
+  mqtt.addHook('onPublish', pipeline.handle)
 
   const health = (): HealthReport => {
-    const kafka = bridge ? bridge.health() : { state: 'disabled' as const }
+    const kafka = bridge ? bridge.health() : undefined
     const registryHealth = schemas.health()
+    const waitingFor: ReadinessPart[] = []
+    if (!mqtt.listening) waitingFor.push('mqtt')
+    if (kafka && kafka.state !== 'connected') waitingFor.push('kafka')
+    if (kafka && !kafka.restored) waitingFor.push('state')
+    if (!registryHealth.ready) waitingFor.push('registry')
+    const redis = mqtt.redis
+    if (redis && redis.state !== 'ready') waitingFor.push('redis')
     return {
-      ready:
-        mqtt.listening &&
-        registryHealth.ready &&
-        (kafka.state === 'disabled' || (kafka.state === 'connected' && kafka.restored)),
+      ready: waitingFor.length === 0,
+      waitingFor,
       mqtt: { listening: mqtt.listening, clients: mqtt.clients },
-      kafka,
+      kafka: kafka ?? { state: 'disabled' },
       registry: registryHealth,
+      ...(redis ? { redis } : {}),
     }
   }
 
+  // HTTPS and WSS on the HTTP port; the files are read (and checked) here, again on SIGHUP.
+  const httpTls = config.http.tls === undefined ? undefined : createReloadableTls(config.http.tls, 'http.tls')
   let app: FastifyInstance
   let httpPort: number
   try {
@@ -133,13 +207,22 @@ export async function createService(deps: { logger: Logger }, config: Config): P
       stream: { throttleMs: config.api.streamThrottleMs },
       schemaRegistry: registry,
       sparkplug,
+      history: { history, deadLetters },
+      security,
+      http: {
+        ...(httpTls === undefined ? {} : { https: httpTls.serverOptions() }),
+        websocketOrigins: config.http.websocketOrigins,
+        publicMetrics: config.security.publicMetrics,
+      },
     })
+    httpTls?.attach(app.server as unknown as TlsServer)
     const api = app
     metrics.bindSources({
       tree: () => tree.stats(),
       sparkplugNodes: () => sparkplug.nodes(),
       sseClients: () => api.streamClients(),
     })
+    await mqtt.listen()
     httpPort = await listenHttp(app, config.host, config.http.port)
     await sparkplug.start()
   } catch (err) {
@@ -147,9 +230,14 @@ export async function createService(deps: { logger: Logger }, config: Config): P
     await bridge?.close(0)
     await mqtt.close()
     await schemas.close()
+    history.close()
+    await reader?.close()
     throw err
   }
-  logger.info({ host: config.host, port: httpPort }, 'HTTP listening')
+  logger.info(
+    { host: config.host, port: httpPort, tls: httpTls !== undefined },
+    httpTls === undefined ? 'HTTP listening' : 'HTTPS listening',
+  )
 
   let closing: Promise<void> | undefined
   return {
@@ -160,6 +248,13 @@ export async function createService(deps: { logger: Logger }, config: Config): P
     registry,
     sparkplug,
     health,
+    reloadTls() {
+      try {
+        httpTls?.reload()
+      } catch (err) {
+        logger.error({ err }, 'TLS certificates not reloaded; the previous ones stay in use')
+      }
+    },
     close: () =>
       (closing ??= (async () => {
         mqtt.stopAccepting()
@@ -170,6 +265,8 @@ export async function createService(deps: { logger: Logger }, config: Config): P
         await bridge?.close(Math.max(0, config.shutdownTimeoutMs - 2000))
         await mqtt.close()
         await schemas.close()
+        history.close()
+        await reader?.close()
         logger.info('uns-bridge stopped')
       })()),
   }
@@ -187,26 +284,4 @@ async function listenHttp(app: FastifyInstance, host: string, port: number): Pro
   }
   const address = app.server.address()
   return typeof address === 'object' && address ? address.port : port
-}
-
-/** A value another instance (or this one before a restart) wrote to the state topic. */
-function applyStateRecord(tree: NamespaceTree, record: StateRecord, logger: Logger): void {
-  const receivedAt = Date.now()
-  const payload = record.value === null ? undefined : parseUnsPayload(record.value, receivedAt)
-  if (payload && !payload.ok) {
-    logger.warn({ path: record.path, err: payload.error }, 'unreadable state record skipped')
-    return
-  }
-  const p = payload?.value
-  const applied = tree.apply({
-    path: record.path,
-    value: p?.value ?? null,
-    timestamp: p?.timestamp ?? receivedAt,
-    quality: p?.quality ?? 'good',
-    source: record.headers.source ?? '',
-    origin: record.headers.origin ?? '',
-    ...(p?.datatype === undefined ? {} : { datatype: p.datatype }),
-    ...(p === undefined ? { tombstone: true } : {}),
-  })
-  if (!applied.ok) logger.debug({ path: record.path, err: applied.error }, 'state record not applied')
 }

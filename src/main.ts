@@ -16,6 +16,14 @@ function fail(err: unknown, code: number): never {
   process.exit(code)
 }
 
+// `uns-bridge hash-password`: a tool command, not the service (src/security hash-password.ts).
+if (process.argv[2] === 'hash-password') {
+  const { runHashPassword } = await import('./security/index.js')
+  process.exit(
+    await runHashPassword({ stdin: process.stdin, stdout: process.stdout, stderr: process.stderr }),
+  )
+}
+
 let args
 try {
   args = parseArgs({
@@ -73,6 +81,11 @@ const stop = (signal: string): void => {
 }
 process.on('SIGINT', () => stop('SIGINT'))
 process.on('SIGTERM', () => stop('SIGTERM'))
+// SIGHUP reloads the TLS certificate files (renewed certificates) without dropping connections.
+process.on('SIGHUP', () => {
+  logger.info({ signal: 'SIGHUP' }, 'reloading TLS certificates')
+  service?.reloadTls()
+})
 try {
   service = await createService({ logger }, config)
   if (stopSignal !== undefined) stop(stopSignal)

@@ -42,6 +42,8 @@ export interface Metrics {
   readonly treeSize: Gauge<'kind'>
   /** Read at scrape time from the bound Sparkplug source. */
   readonly sparkplugOnline: Gauge<'kind'>
+  /** Audit trail events (refusals, writes, admin changes) by action and result (src/security audit.ts). */
+  readonly auditEvents: Counter<'action' | 'result'>
   /**
    * Gives the gauges read at scrape time their sources (tree size, Sparkplug nodes online); the
    * service calls it once after creating the stages. Unbound sources report nothing.
@@ -191,6 +193,12 @@ export function createMetrics(): Metrics {
       name: 'uns_sparkplug_problems_total',
       help: 'Problems found in Sparkplug B messages (bad topics and payloads, gaps, unknown nodes), by code',
       labelNames: ['code'],
+      registers,
+    }),
+    auditEvents: new Counter({
+      name: 'uns_audit_events_total',
+      help: 'Audit trail events: refused connects, publishes, subscribes and API calls, writes, admin changes',
+      labelNames: ['action', 'result'],
       registers,
     }),
     writes: new Counter({

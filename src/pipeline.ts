@@ -1,99 +1,90 @@
-// One UNS publish through the stages of PRODUCT.md §2:
-//   parse path + payload -> registry.check -> namespace tree -> bridge (Kafka)
-// and every refusal to the dead-letter topic, counted and logged, never silently lost.
-import type { Bridge, InboundPublish, Rejection } from './bridge/index.js'
-import type { MqttMessage } from './broker/index.js'
+// The one place where the stages of PRODUCT.md §2 meet, read top to bottom:
+//
+//   broker hook -> handle(message)
+//     spBv1.0/...  -> sparkplug.ingest (host: births, aliases, seq) -> values, raw record, rejection, certificate
+//     UNS JSON     -> parseUnsPath + parseUnsPayload                  -> one event
+//   each event -> registry.check -> tree.apply -> bridge.forward (Kafka)
+//              \-> refused: bridge.deadLetter, counted, never silently lost
+//   -> { ack: the Kafka acks a QoS 1 PUBACK waits for, republish: what the broker publishes after the original }
+//
+// Every stage returns what it produced; only this module decides where it goes.
+import type { Bridge, CommandOrigin, CommandWriteOutcome, StateRecord } from './bridge/index.js'
+import type { PublishOutcome } from './broker/index.js'
 import type { Logger } from './logger.js'
 import type { Metrics } from './metrics.js'
-import { parseUnsPath, parseUnsPayload, toEnvelopeJson, type NamespaceTree } from './namespace/index.js'
+import type { NamespaceTree } from './namespace/index.js'
 import type { CheckResult, Registry } from './registry/index.js'
-import type { UnsEvent } from './uns-event.js'
+import type { Identity, Security } from './security/index.js'
+import type { SparkplugResult, SparkplugService } from './sparkplug/index.js'
+import {
+  parseUnsPath,
+  parseUnsPayload,
+  toEnvelopeJson,
+  type InboundMessage,
+  type OutgoingMessage,
+  type Rejection,
+  type UnsEvent,
+  type UnsPath,
+} from './uns/index.js'
 
 export interface PipelineDeps {
-  /** Absent when Sparkplug is not wired; read per message like the bridge. */
-  readonly sparkplug?: SparkplugIngest | undefined
   readonly logger: Logger
   readonly metrics: Metrics
   readonly tree: NamespaceTree
   readonly registry: Registry
-  /** Absent when Kafka is disabled; read per message. */
-  readonly bridge: Bridge | undefined
+  /** Absent when the service runs without Sparkplug. */
+  readonly sparkplug: Pick<SparkplugService, 'ingest' | 'onDeferred'> | undefined
+  /** Absent when Kafka is disabled. */
+  readonly bridge: Pick<Bridge, 'forward' | 'sparkplugRaw' | 'deadLetter'> | undefined
+  /** The broker's own publish, for values that change outside a client publish (stale on a timeout). */
+  readonly publish: (message: OutgoingMessage) => Promise<void>
+  /** The dead-letter view's memory (issue 14): every refusal, also with Kafka off. */
+  readonly deadLetters?: { record(message: InboundMessage, rejection: Rejection, receivedAt: number): void }
   readonly now?: () => number
 }
 
-/** The Sparkplug stage, fed with every client publish on `spBv1.0/...`. */
-export interface SparkplugIngest {
-  onPublish(message: MqttMessage, receivedAt: number): Promise<void> | undefined
-}
-
-/** What `accept` did with one event. */
-export interface Accepted {
-  /** It passed the registry and the namespace: it is (or, historical, was) a value of the UNS. */
-  readonly accepted: boolean
-  /** The Kafka acks to wait for (QoS 1 input), if any. */
-  readonly pending: Promise<void> | undefined
-}
-
 export interface Pipeline {
-  /** The broker's publish hook: a promise holds the PUBACK until Kafka has the record(s). */
-  onPublish(message: MqttMessage): Promise<void> | undefined
-  /**
-   * The stages after parsing: registry.check -> tree.apply -> Kafka, or the dead-letter topic.
-   * `message` is what the telemetry record carries (for Sparkplug: the JSON envelope at the UNS path).
-   */
-  accept(
-    message: InboundPublish,
-    event: UnsEvent,
-    receivedAt: number,
-    extraHeaders?: Readonly<Record<string, string>>,
-  ): Accepted
-  /** Sends refused input to the dead-letter topic and counts it. */
-  refuse(message: InboundPublish, rejection: Rejection, receivedAt: number): Promise<void> | undefined
+  /** The broker's publish hook: one client PUBLISH through every stage. */
+  handle(message: InboundMessage): PublishOutcome
 }
 
 const SPARKPLUG_PREFIX = 'spBv1.0/'
+const NONE: readonly OutgoingMessage[] = []
 
 export function createPipeline(deps: PipelineDeps, config: { instanceId: string }): Pipeline {
-  // deps.bridge is read per message: the service creates the bridge after the broker it feeds.
-  const { tree, registry, metrics } = deps
+  const { tree, registry, metrics, bridge } = deps
   const logger = deps.logger.child({ stage: 'ingest' })
   const now = deps.now ?? Date.now
 
   function refuse(
-    message: InboundPublish,
+    message: InboundMessage,
     rejection: Rejection,
     receivedAt: number,
   ): Promise<void> | undefined {
     metrics.ingestEvents.inc({ result: 'rejected', reason: rejection.code })
     // Per-message detail at debug; the counter and the dead-letter topic carry the rest.
     logger.debug({ topic: message.topic, clientId: message.clientId, ...rejection }, 'publish rejected')
-    return deps.bridge?.deadLetter(message, rejection, receivedAt)
+    deps.deadLetters?.record(message, rejection, receivedAt)
+    return bridge?.deadLetter(message, rejection, receivedAt)
   }
 
+  /** registry.check -> tree.apply -> Kafka; `json` is the envelope when the caller already wrote it. */
   function accept(
-    message: InboundPublish,
+    message: InboundMessage,
     event: UnsEvent,
+    path: UnsPath,
+    json: string | undefined,
     receivedAt: number,
     extraHeaders?: Readonly<Record<string, string>>,
-  ): Accepted {
+  ): { accepted: boolean; ack: Promise<void> | undefined } {
     let headers: Record<string, string> | undefined = extraHeaders ? { ...extraHeaders } : undefined
     if (event.tombstone !== true) {
       const verdict = registry.check(event)
       metrics.stageEvents.inc({ stage: 'registry_checked' })
       if (verdict.verdict === 'reject') {
         metrics.validationFailures.inc({ subject: verdict.subject ?? 'unknown' })
-        const pending = refuse(
-          message,
-          {
-            code: 'UNS_ERR_REGISTRY_VALIDATION_FAILED',
-            reason: schemaReason(verdict),
-            ...(verdict.subject === undefined ? {} : { subject: verdict.subject }),
-            ...(verdict.version === undefined ? {} : { version: verdict.version }),
-            errors: verdict.errors,
-          },
-          receivedAt,
-        )
-        return { accepted: false, pending }
+        const ack = refuse(message, schemaRejection(verdict), receivedAt)
+        return { accepted: false, ack }
       }
       if (verdict.subject !== undefined) {
         headers ??= {}
@@ -104,24 +95,29 @@ export function createPipeline(deps: PipelineDeps, config: { instanceId: string 
         }
       }
     }
-    const applied = tree.apply(event)
-    if (applied.ok) metrics.stageEvents.inc({ stage: 'tree_applied' })
+    const applied = tree.apply(event, path)
     if (!applied.ok) {
-      const pending = refuse(message, { code: applied.error.code, reason: applied.error.message }, receivedAt)
-      return { accepted: false, pending }
+      const ack = refuse(message, { code: applied.error.code, reason: applied.error.message }, receivedAt)
+      return { accepted: false, ack }
     }
+    metrics.stageEvents.inc({ stage: 'tree_applied' })
     metrics.ingestEvents.inc({ result: 'accepted', reason: '' })
-    const json = event.tombstone === true ? null : toEnvelopeJson(event)
-    return { accepted: true, pending: deps.bridge?.forward(message, event, json, headers) }
+    const envelope = event.tombstone === true ? null : (json ?? toEnvelopeJson(event))
+    const placement = { levels: path.levels, tagClass: applied.value.class }
+    return { accepted: true, ack: bridge?.forward(message, event, placement, envelope, headers) }
   }
 
-  function ingest(message: MqttMessage): Promise<void> | undefined {
-    const receivedAt = now()
+  function handleJson(message: InboundMessage, receivedAt: number): PublishOutcome {
     const path = parseUnsPath(message.topic)
-    if (!path.ok) return refuse(message, { code: path.error.code, reason: path.error.message }, receivedAt)
+    if (!path.ok) {
+      const ack = refuse(message, { code: path.error.code, reason: path.error.message }, receivedAt)
+      return { ack, republish: NONE }
+    }
     const payload = parseUnsPayload(message.payload, receivedAt)
-    if (!payload.ok)
-      return refuse(message, { code: payload.error.code, reason: payload.error.message }, receivedAt)
+    if (!payload.ok) {
+      const ack = refuse(message, { code: payload.error.code, reason: payload.error.message }, receivedAt)
+      return { ack, republish: NONE }
+    }
     const p = payload.value
     const event: UnsEvent = {
       path: message.topic,
@@ -131,27 +127,149 @@ export function createPipeline(deps: PipelineDeps, config: { instanceId: string 
       source: message.clientId,
       origin: config.instanceId,
       ...(p.datatype === undefined ? {} : { datatype: p.datatype }),
+      ...(p.staleSince === undefined ? {} : { staleSince: p.staleSince }),
       ...(p.tombstone ? { tombstone: true } : {}),
     }
-    return accept(message, event, receivedAt).pending
+    return { ack: accept(message, event, path.value, undefined, receivedAt).ack, republish: NONE }
   }
 
+  /** Acts on what Sparkplug produced; `message` is the client publish it answers, if any. */
+  function handleSparkplug(
+    result: SparkplugResult,
+    message: InboundMessage | undefined,
+    receivedAt: number,
+  ): PublishOutcome {
+    const acks: Promise<void>[] = []
+    const republish: OutgoingMessage[] = []
+    const collect = (ack: Promise<void> | undefined): void => void (ack && acks.push(ack))
+    if (result.raw !== undefined) collect(bridge?.sparkplugRaw(result.raw, receivedAt))
+    if (message !== undefined && result.rejection !== undefined)
+      collect(refuse(message, result.rejection, receivedAt))
+    const qos = message !== undefined && message.qos > 0 ? 1 : 0
+    const headers = { 'sparkplug-topic': result.topic }
+    for (const { event, path, json } of result.values) {
+      // The telemetry record of a metric carries its JSON envelope at the UNS path.
+      const derived: InboundMessage = {
+        topic: path.text,
+        payload: Buffer.from(json),
+        qos,
+        retain: event.historical !== true,
+        clientId: event.source,
+      }
+      const r = accept(derived, event, path, json, receivedAt, headers)
+      collect(r.ack)
+      // History goes to Kafka only; the retained MQTT topic carries the current value.
+      if (r.accepted && event.historical !== true)
+        republish.push({ topic: path.text, payload: derived.payload, qos: 1, retain: true })
+    }
+    if (result.certificate !== undefined) republish.push(result.certificate)
+    const ack = acks.length === 0 ? undefined : Promise.all(acks).then(() => undefined)
+    return { ack, republish }
+  }
+
+  // Values that change without a publish (reorder timeout, host session lost): nobody waits for them.
+  deps.sparkplug?.onDeferred((result) => {
+    const { ack, republish } = handleSparkplug(result, undefined, now())
+    ack?.catch(() => {}) // counted by the bridge
+    for (const m of republish)
+      deps.publish(m).catch((err: unknown) => logger.warn({ err, topic: m.topic }, 'republish failed'))
+  })
+
   return {
-    onPublish(message) {
+    handle(message) {
       metrics.stageEvents.inc({ stage: 'mqtt_in' })
-      if (message.topic.startsWith(SPARKPLUG_PREFIX)) return deps.sparkplug?.onPublish(message, now())
+      const receivedAt = now()
+      if (message.topic.startsWith(SPARKPLUG_PREFIX)) {
+        if (deps.sparkplug === undefined) return { republish: NONE }
+        return handleSparkplug(deps.sparkplug.ingest(message, receivedAt), message, receivedAt)
+      }
       // Broker internals ($SYS, $sparkplug) are not UNS data.
-      return message.topic.startsWith('$') ? undefined : ingest(message)
+      return message.topic.startsWith('$') ? { republish: NONE } : handleJson(message, receivedAt)
     },
-    accept,
-    refuse,
   }
 }
 
+/**
+ * Kafka -> UNS writes (`uns.commands` and inbound rules): who may write is asked of the security stage, as
+ * a Kafka identity named by the record's `source` header (else `kafka`) with the roles of
+ * `security.kafkaRoles`; the Sparkplug stage then checks the tag (writable, model) and sends the NCMD/DCMD.
+ * Every record is audited with that identity and `kafka:<topic>` as its address, allowed or refused.
+ */
+export function createCommandWriter(
+  deps: {
+    security: Pick<Security, 'authorize' | 'recordAllowed' | 'audit'>
+    fromCommand: SparkplugService['fromCommand']
+  },
+  config: { kafkaRoles: readonly string[] },
+): (path: string, payload: Buffer, origin: CommandOrigin) => Promise<CommandWriteOutcome> {
+  const { security } = deps
+  const roles = Object.freeze([...config.kafkaRoles])
+  // One identity object per source name, so the access rules' per-identity cache holds; bounded, since
+  // producers choose the names.
+  const identities = new Map<string, Identity>()
+  const identityOf = (source: string | undefined): Identity => {
+    const name = source === undefined || source === '' ? 'kafka' : source.slice(0, 256)
+    let identity = identities.get(name)
+    if (identity === undefined) {
+      if (identities.size >= 1000) identities.clear()
+      identity = Object.freeze({ name, kind: 'kafka', via: 'none', roles })
+      identities.set(name, identity)
+    }
+    return identity
+  }
+  return async (path, payload, origin) => {
+    const identity = identityOf(origin.source)
+    const address = `kafka:${origin.topic}`
+    // A refusal is audited by the security stage.
+    if (!security.authorize({ identity, address, action: 'write', target: path }).allowed) return 'refused'
+    const r = await deps.fromCommand(path, payload)
+    if (r.outcome === 'refused') {
+      security.audit.record({
+        identity: identity.name,
+        address,
+        action: 'write',
+        target: path,
+        result: 'refused',
+        reason: `${r.error.code}: ${r.error.message}`,
+      })
+    } else security.recordAllowed({ identity, address }, 'write', path)
+    return r.outcome
+  }
+}
+
+/** A value another instance (or this one before a restart) wrote to the state topic, into the tree. */
+export function restoreStateRecord(tree: NamespaceTree, record: StateRecord, logger: Logger): void {
+  const receivedAt = Date.now()
+  const payload = record.value === null ? undefined : parseUnsPayload(record.value, receivedAt)
+  if (payload && !payload.ok) {
+    logger.warn({ path: record.path, err: payload.error }, 'unreadable state record skipped')
+    return
+  }
+  const p = payload?.value
+  const applied = tree.apply({
+    path: record.path,
+    value: p?.value ?? null,
+    timestamp: p?.timestamp ?? receivedAt,
+    quality: p?.quality ?? 'good',
+    source: record.headers.source ?? '',
+    origin: record.headers.origin ?? '',
+    ...(p?.datatype === undefined ? {} : { datatype: p.datatype }),
+    ...(p?.staleSince === undefined ? {} : { staleSince: p.staleSince }),
+    ...(p === undefined ? { tombstone: true } : {}),
+  })
+  if (!applied.ok) logger.debug({ path: record.path, err: applied.error }, 'state record not applied')
+}
+
 // The first error goes into the reason too, so a DLQ view that shows only the reason still says why.
-function schemaReason(verdict: CheckResult): string {
+function schemaRejection(verdict: CheckResult): Rejection {
   const version = verdict.version === undefined ? '' : ` version ${verdict.version}`
   const first = verdict.errors[0]
   const why = first === undefined ? '' : `: ${first.instancePath || '(value)'} ${first.message}`
-  return `value does not match schema ${verdict.subject ?? ''}${version}${why}`
+  return {
+    code: 'UNS_ERR_REGISTRY_VALIDATION_FAILED',
+    reason: `value does not match schema ${verdict.subject ?? ''}${version}${why}`,
+    ...(verdict.subject === undefined ? {} : { subject: verdict.subject }),
+    ...(verdict.version === undefined ? {} : { version: verdict.version }),
+    errors: verdict.errors,
+  }
 }

@@ -1,17 +1,11 @@
 // Kafka -> MQTT: a consumed record becomes an MQTT publish at the topic its inbound route renders
 // (the commands topic: the UNS path in the key).
-import type { ConsumedRecord } from './kafka-client.js'
+import type { ConsumedRecord } from '../kafka/index.js'
+import type { OutgoingMessage } from '../uns/index.js'
 import type { InboundRoute } from './rules.js'
 
-export interface CommandPublish {
-  readonly topic: string
-  readonly payload: Buffer
-  readonly qos: 0 | 1
-  readonly retain: boolean
-}
-
 export type CommandVerdict =
-  | { readonly kind: 'publish'; readonly publish: CommandPublish }
+  | { readonly kind: 'publish'; readonly publish: OutgoingMessage }
   | { readonly kind: 'skip-own-origin' }
   | { readonly kind: 'invalid'; readonly reason: string }
 

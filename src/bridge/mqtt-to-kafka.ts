@@ -1,27 +1,10 @@
 // MQTT -> Kafka records (PRODUCT.md §4). Telemetry keeps the publisher's bytes as they were sent;
 // the state topic holds the normalised JSON envelope per path; the dead-letter topic keeps the
 // original bytes with the reason in headers, so an operator can see why and replay.
-import type { UnsEvent } from '../uns-event.js'
-import type { KafkaRecord } from './kafka-client.js'
+import type { InboundMessage, Rejection, UnsEvent } from '../uns/index.js'
+import type { KafkaRecord } from '../kafka/index.js'
 
-export interface InboundPublish {
-  readonly topic: string
-  readonly payload: Buffer
-  readonly qos: 0 | 1 | 2
-  readonly retain: boolean
-  readonly clientId: string
-}
-
-/** Why an input was refused, for the dead-letter headers. */
-export interface Rejection {
-  readonly code: string
-  readonly reason: string
-  readonly subject?: string
-  readonly version?: number
-  readonly errors?: readonly { readonly instancePath: string; readonly message: string }[]
-}
-
-const mqttHeaders = (msg: InboundPublish, origin: string): Record<string, string> => ({
+const mqttHeaders = (msg: InboundMessage, origin: string): Record<string, string> => ({
   'mqtt-topic': msg.topic,
   'mqtt-qos': String(msg.qos),
   'mqtt-retain': String(msg.retain),
@@ -38,7 +21,7 @@ export interface RouteTarget {
 
 /** The record of one accepted publish on its routed topic; the value is the bytes as published. */
 export function toRoutedRecord(
-  msg: InboundPublish,
+  msg: InboundMessage,
   target: RouteTarget,
   origin: string,
   tagClass: string | undefined,
@@ -77,7 +60,7 @@ export function toStateRecord(
 }
 
 export function toDeadLetterRecord(
-  msg: InboundPublish,
+  msg: InboundMessage,
   rejection: Rejection,
   kafkaTopic: string,
   origin: string,
@@ -98,7 +81,7 @@ export function toDeadLetterRecord(
 
 /** The raw Sparkplug record: key = Sparkplug topic, value = the protobuf bytes exactly as published. */
 export function toSparkplugRecord(
-  msg: InboundPublish,
+  msg: InboundMessage,
   kafkaTopic: string,
   origin: string,
   receivedAt: number,

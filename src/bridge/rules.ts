@@ -2,7 +2,7 @@
 // by namespace class; Kafka -> MQTT routes by topic or topic pattern. Everything is compiled once at
 // start: filters parsed, templates compiled, so routing a message costs a few comparisons.
 import { ConfigInvalid } from '../errors.js'
-import { matchesFilter, parseTopicFilter, type TopicFilter } from '../namespace/index.js'
+import { matchesFilter, parseTopicFilter, type TopicFilter } from '../uns/index.js'
 import { compileTemplate, type Template, type TemplateContext } from './template.js'
 
 export interface OutboundRouteConfig {

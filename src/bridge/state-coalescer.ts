@@ -2,7 +2,7 @@
 // times a second writes one uns.state record per interval instead of 100, so fast tags do not
 // double the Kafka load. Only the latest record per path is kept; telemetry is never coalesced.
 // See docs/decisions/0004-state-coalescing.md.
-import type { KafkaRecord } from './kafka-client.js'
+import type { KafkaRecord } from '../kafka/index.js'
 
 export interface StateCoalescer {
   add(record: KafkaRecord): void

@@ -18,8 +18,9 @@ export function envSettings(schema: TSchema, path: string[] = []): EnvSetting[] 
       envSettings(sub, [...path, key]),
     )
   }
-  // Lists of objects (bridge rules) come from the YAML file only.
+  // Lists of objects (bridge rules, users) and named maps (roles) come from the YAML file only.
   if (schema.type === 'array' && (schema.items as TSchema | undefined)?.type === 'object') return []
+  if (schema.type === 'object') return []
   return [{ path, name: ['UNS', ...path.map(toEnvPart)].join('_'), isArray: schema.type === 'array' }]
 }
 

@@ -1,4 +1,4 @@
-import type { FIELD_CLASSES, FIELD_TYPES } from '../schemas/index.js'
+import type { FIELD_CLASSES, FIELD_TYPES } from './file-schema.js'
 
 export type FieldType = (typeof FIELD_TYPES)[number]
 export type FieldClass = (typeof FIELD_CLASSES)[number]

@@ -1,6 +1,6 @@
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js'
 import { NamespaceFileInvalid } from '../errors.js'
-import { namespaceFileSchema } from '../schemas/index.js'
+import { namespaceFileSchema } from './file-schema.js'
 import type { DocKey, Problem, YamlSource } from './yaml-source.js'
 
 // Compiled once at module load: the schema is static.

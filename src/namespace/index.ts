@@ -1,37 +1,20 @@
-export { parseUnsPath, type UnsPath, type UnsPathLimits } from './uns-path.js'
-export { parseUnsPayload, toEnvelopeJson, type UnsPayload } from './envelope.js'
-export { toJsonValue, type JsonValue } from './json-value.js'
-export type { Result } from './result.js'
+// Public face of the namespace (STYLE.md rule 1): the definition loader, the live tree and the Sparkplug mapping.
 export { loadNamespace } from './loader.js'
 export {
   DEFAULT_LEVELS,
   DEFAULT_SPARKPLUG_TEMPLATE,
   findModelVersion,
   formatModelRef,
-  type FieldClass,
   type FieldDef,
-  type FieldType,
-  type ModelDef,
-  type ModelRef,
   type ModelVersion,
   type NamespaceDefinition,
   type NodeDef,
-  type SourceLocation,
-  type SparkplugMappingDef,
   type SparkplugSection,
 } from './definition.js'
-export { MODEL_SCHEMA_KEYWORDS, modelSchema, modelSchemaId, type JsonSchema } from './model-schema.js'
-export { createSparkplugMapper, type SparkplugMapper, type SparkplugMetricId } from './sparkplug-mapping.js'
-export {
-  createNamespaceTree,
-  type ApplyOutcome,
-  type NamespaceTree,
-  type NamespaceTreeOptions,
-  type TreeStats,
-  type ValueChange,
-  type ValuesQuery,
-} from './tree.js'
-export type { NodeDefinitionView, NodeView, TreeEntry, ValueView } from './tree-views.js'
-export type { ValuesPage } from './tree-values.js'
-export type { SearchHit, SearchQuery } from './tree-search.js'
-export { matchesFilter, parseTopicFilter, type TopicFilter } from './mqtt-filter.js'
+export { modelSchema } from './model-schema.js'
+export { fieldValueProblem, type FieldConstraints } from './field-value.js'
+export { createSparkplugMapper, type SparkplugMapper } from './sparkplug-mapping.js'
+export { createNamespaceTree, type NamespaceTree, type ValueChange, type ValuesQuery } from './tree.js'
+export type { TreeEntry, ValueView } from './tree-views.js'
+export type { SearchQuery } from './tree-search.js'
+export { FIELD_CLASSES, FIELD_TYPES } from './file-schema.js'

@@ -18,7 +18,7 @@ import {
   type NodeDef,
   type SparkplugMappingDef,
 } from './definition.js'
-import { parseUnsPath } from './uns-path.js'
+import { parseUnsPath } from '../uns/index.js'
 import type { DocKey, Problem, YamlSource } from './yaml-source.js'
 
 // Shape of a file that passed the file schema.

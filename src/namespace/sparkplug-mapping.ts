@@ -1,7 +1,7 @@
 import { SparkplugUnmappable } from '../errors.js'
 import type { SparkplugMappingDef, SparkplugSection } from './definition.js'
-import { fail, type Result } from './result.js'
-import { parseUnsPath, type UnsPath } from './uns-path.js'
+import { fail, type Result } from '../uns/index.js'
+import { parseUnsPath, type UnsPath } from '../uns/index.js'
 
 /** The Sparkplug identity of one metric ([tck-id-topic-structure]: group / edge node / device). */
 export interface SparkplugMetricId {

@@ -1,4 +1,4 @@
-import type { Quality, UnsValue } from '../uns-event.js'
+import type { Quality, UnsValue } from '../uns/index.js'
 import type { FieldDef, ModelVersion, NodeDef } from './definition.js'
 
 /** A declared tag: one field of one model version. One object per field, shared by every node using it. */
@@ -25,6 +25,8 @@ export class TreeNode {
   value: UnsValue | undefined = undefined
   timestamp = 0
   quality: Quality | undefined = undefined
+  /** Since when the value is stale (epoch ms), from the event; undefined while it is live. */
+  staleSince: number | undefined = undefined
   datatype: string | undefined = undefined
   source: string | undefined = undefined
   /** Unit learned from the data (Sparkplug engUnit); kept when later messages carry none. Interned. */

@@ -1,5 +1,5 @@
 import { NamespaceCursorInvalid } from '../errors.js'
-import type { TopicFilter } from './mqtt-filter.js'
+import type { TopicFilter } from '../uns/index.js'
 import type { TreeNode } from './tree-node.js'
 import { toValueView, type ValueView } from './tree-views.js'
 

@@ -4,10 +4,10 @@ import {
   NamespacePathUndeclared,
   type UnsError,
 } from '../errors.js'
-import type { Quality, UnsEvent, UnsValue } from '../uns-event.js'
+import type { UnsEvent } from '../uns/index.js'
 import type { FieldClass, NamespaceDefinition } from './definition.js'
-import { matchesFilter, parseTopicFilter, type TopicFilter } from './mqtt-filter.js'
-import { fail, ok, type Result } from './result.js'
+import { matchesFilter, parseTopicFilter, type TopicFilter } from '../uns/index.js'
+import { fail, ok, type Result } from '../uns/index.js'
 import { buildDeclared, createInterner, ensurePath, findNode } from './tree-build.js'
 import { removeChild, TreeNode } from './tree-node.js'
 import { searchTree, type SearchHit, type SearchQuery } from './tree-search.js'
@@ -20,8 +20,9 @@ import {
   toValueView,
   type NodeView,
   type TreeEntry,
+  type ValueView,
 } from './tree-views.js'
-import { parseUnsPath } from './uns-path.js'
+import { parseUnsPath, type UnsPath } from '../uns/index.js'
 
 export interface NamespaceTreeOptions {
   /** `strict`: undeclared paths are rejected; `lenient`: they are added with `declared: false`. */
@@ -37,16 +38,12 @@ export interface ApplyOutcome {
   readonly created: boolean
   /** The current value changed (false for historical events and tombstones of absent values). */
   readonly changed: boolean
+  /** The declared class of the tag (telemetry, alarm, ...), for routing; undefined when undeclared. */
+  readonly class: FieldClass | undefined
 }
 
 /** What `subscribe` callbacks receive: one change of a current value. */
-export interface ValueChange {
-  readonly path: string
-  readonly value: UnsValue
-  readonly timestamp: number
-  readonly quality: Quality
-  readonly datatype?: string
-  readonly source: string
+export interface ValueChange extends Omit<ValueView, 'lastSeen'> {
   readonly tombstone: boolean
 }
 
@@ -67,14 +64,15 @@ export interface ValuesQuery {
 
 export interface NamespaceTree {
   readonly mode: 'lenient' | 'strict'
-  /** Hot path: never throws; a rejection carries the coded reason. */
-  apply(event: UnsEvent): Result<ApplyOutcome>
+  /**
+   * Hot path: never throws; a rejection carries the coded reason. `path` is `event.path` already parsed
+   * (the pipeline parses it once); parsed here when absent.
+   */
+  apply(event: UnsEvent, path?: UnsPath): Result<ApplyOutcome>
   /** `GET /tree`: the node at `path` ('' = root) with children down to `depth` (1-16, default 1). */
   children(path: string, depth?: number): TreeEntry
   /** `GET /nodes/{path}`; throws UNS_ERR_NAMESPACE_NODE_NOT_FOUND (404). */
   node(path: string): NodeView
-  /** The declared class of a tag (telemetry, alarm, ...); undefined for undeclared paths. Cheap: no view is built. */
-  classOf(path: string): FieldClass | undefined
   /** `GET /values`; throws coded 400 errors for a bad filter, limit or cursor. */
   values(query: ValuesQuery): ValuesPage
   /** `GET /search`, in path order. */
@@ -135,27 +133,33 @@ export function createNamespaceTree(
 
   return {
     mode: options.mode,
-    apply(event) {
-      const parsed = parseUnsPath(event.path)
-      if (!parsed.ok) return reject(parsed.error)
-      const levels = parsed.value.levels
+    apply(event, path) {
+      let levels: readonly string[]
+      if (path === undefined) {
+        const parsed = parseUnsPath(event.path)
+        if (!parsed.ok) return reject(parsed.error)
+        levels = parsed.value.levels
+      } else levels = path.levels
       let node = findNode(root, levels)
       if (node === undefined || !node.declared) {
         if (options.mode === 'strict')
           return reject(new NamespacePathUndeclared([event.path], { path: event.path }))
       }
+      const tagClass = isBinding(node?.def) ? node.def.field.class : undefined
       // Historical values (Sparkplug is_historical) belong to Kafka, never to the current state.
-      if (event.historical === true) return ok({ created: false, changed: false })
+      if (event.historical === true) return ok({ created: false, changed: false, class: tagClass })
       if (event.tombstone === true) {
-        if (node === undefined || node.value === undefined) return ok({ created: false, changed: false })
+        if (node === undefined || node.value === undefined)
+          return ok({ created: false, changed: false, class: tagClass })
         node.value = undefined
         node.quality = undefined
+        node.staleSince = undefined
         node.datatype = undefined
         counts.values -= 1
         prune(node)
         const { path, timestamp, quality, source } = event
         notify(levels, { path, value: null, timestamp, quality, source, tombstone: true })
-        return ok({ created: false, changed: true })
+        return ok({ created: false, changed: true, class: tagClass })
       }
       const created = node === undefined
       node ??= ensurePath(root, levels, false, intern, counts)
@@ -164,6 +168,7 @@ export function createNamespaceTree(
       node.value = event.value
       node.timestamp = event.timestamp
       node.quality = event.quality
+      node.staleSince = event.staleSince
       node.datatype = event.datatype === undefined ? undefined : intern(event.datatype)
       node.source = intern(event.source)
       // DATA messages carry no properties: a unit once learned stays until another one arrives.
@@ -173,18 +178,19 @@ export function createNamespaceTree(
       // Ancestors' lastSeen is at least their children's: stop at the first one already as recent.
       for (let a = node.parent; a !== undefined && a.lastSeen < t; a = a.parent) a.lastSeen = t
       if (subs.size > 0) {
-        const { path, value, timestamp, quality, source, datatype } = event
+        const { path, value, timestamp, quality, source, datatype, staleSince } = event
         notify(levels, {
           path,
           value,
           timestamp,
           quality,
           source,
+          ...(staleSince === undefined ? {} : { staleSince }),
           ...(datatype === undefined ? {} : { datatype }),
           tombstone: false,
         })
       }
-      return ok({ created, changed: true })
+      return ok({ created, changed: true, class: tagClass })
     },
     children(path, depth = 1) {
       if (!Number.isInteger(depth) || depth < 1 || depth > MAX_DEPTH) {
@@ -192,10 +198,6 @@ export function createNamespaceTree(
       }
       // depth counts levels below `path`; toTreeEntry counts the entry itself as one.
       return toTreeEntry(lookup(path), path, depth + 1)
-    },
-    classOf(path) {
-      const def = findNode(root, path.split('/'))?.def
-      return isBinding(def) ? def.field.class : undefined
     },
     node(path) {
       const node = lookup(path)

@@ -2,8 +2,8 @@
 // valid value under a binding costs one cached resolution, one Map lookup and the compiled validator.
 import type { BindingTable } from './bindings.js'
 import type { ModelTag } from './models.js'
-import { toJsonValue } from '../namespace/index.js'
-import type { UnsValue } from '../uns-event.js'
+import { toJsonValue } from '../uns/index.js'
+import type { UnsValue } from '../uns/index.js'
 import { toEnvelope } from './json-value.js'
 import type { SubjectTable } from './subjects.js'
 import type { Binding, BindingPolicy, CheckInput, CheckResult, ValidationResult } from './types.js'
@@ -82,7 +82,8 @@ export function createChecker(parts: {
     const { subject, policy } = binding
     if (policy === 'off') return { verdict: 'accept', subject, policy, errors: [] }
     const v = table.getVersion(subject, binding.version)
-    const value = binding.target === 'envelope' ? toEnvelope(input) : toJsonValue(input.value as UnsValue)
+    const value =
+      binding.target === 'envelope' ? toEnvelope(input) : toJsonValue(input.value as UnsValue, input.datatype)
     const result = v === undefined ? validate(subject, binding.version, value) : validators.run(v.id, value)
     if (result.ok && v !== undefined) {
       const cached = accepted.get(binding)

@@ -1,46 +1,9 @@
 // Public face of the schema registry (STYLE.md rule 1).
 export { createRegistry } from './registry.js'
-export { createMemoryLog, createMemoryStore, type MemoryLog } from './memory-store.js'
-export { recordKey } from './store.js'
-export {
-  createKafkaRegistryStore,
-  type KafkaRegistryStoreConfig,
-  type KafkaRegistryStoreDeps,
-} from './kafka-store.js'
-export type { BindingRecord, ConfigRecord, RegistryRecord, RegistryStore, SchemaRecord } from './store.js'
-export type {
-  Registry,
-  RegistryConfig,
-  RegistryDeps,
-  RegistryLogger,
-  RegisterOptions,
-} from './registry-types.js'
+export { createMemoryStore } from './memory-store.js'
+export type { Registry } from './registry-types.js'
 export { COMPATIBILITY_LEVELS } from './types.js'
-export type {
-  Binding,
-  BindingPolicy,
-  BindingSpec,
-  BindingTarget,
-  CheckInput,
-  CheckResult,
-  Compatibility,
-  CompatibilityReason,
-  CompatibilityResult,
-  SchemaVersion,
-  ValidationError,
-  ValidationResult,
-  Verdict,
-} from './types.js'
-// Built-in envelope schema: exported here until src/schemas/index.ts (owned elsewhere) re-exports it.
-// eslint-disable-next-line no-restricted-imports
-export { UNS_ENVELOPE_SUBJECT, unsEnvelopeSchema } from '../schemas/uns-envelope.schema.js'
-export { registryRoutes, type RegistryRoutesOptions } from './routes.js'
-export { confluentRoutes, type ConfluentRoutesOptions } from './confluent-routes.js'
-export {
-  createServiceRegistry,
-  type ServiceRegistry,
-  type ServiceRegistryConfig,
-  type ServiceRegistryHealth,
-} from './service-registry.js'
-export { modelSubject, type ModelTag } from './models.js'
-export { createDeferredRegistry, type DeferredRegistry } from './deferred.js'
+export type { Binding, BindingSpec, CheckResult, Compatibility, SchemaVersion } from './types.js'
+export { UNS_ENVELOPE_SUBJECT } from './envelope-schema.js'
+export { createServiceRegistry } from './service-registry.js'
+export { createDeferredRegistry } from './deferred.js'

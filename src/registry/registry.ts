@@ -29,8 +29,7 @@ import {
 import { createValidatorCache } from './validator.js'
 import type { Registry, RegistryConfig, RegistryDeps, RegisterOptions } from './registry-types.js'
 // Built-in schema documents live in src/schemas; its index.ts belongs to another change, so the file is read directly.
-// eslint-disable-next-line no-restricted-imports
-import { UNS_ENVELOPE_SUBJECT, unsEnvelopeSchema } from '../schemas/uns-envelope.schema.js'
+import { UNS_ENVELOPE_SUBJECT, unsEnvelopeSchema } from './envelope-schema.js'
 
 const noop = (): void => {}
 const silent = { info: noop, warn: noop, debug: noop }

@@ -3,7 +3,7 @@
 // a deferred proxy, while the background opens the compacted topic with a Kafka client of its own,
 // retrying with backoff while Kafka is unreachable, and hands over once the topic is read to its end.
 // Start never waits for Kafka, and readiness waits for the hand-over.
-import { createKafkaClient, type KafkaClient, type KafkaClientConfig } from '../bridge/index.js'
+import { createBackoff, createKafkaClient, type KafkaClient, type KafkaClientConfig } from '../kafka/index.js'
 import type { Logger } from '../logger.js'
 import type { NamespaceDefinition } from '../namespace/index.js'
 import { createDeferredRegistry } from './deferred.js'
@@ -45,6 +45,11 @@ export interface ServiceRegistry {
   /** Stable reference for the pipeline and the API, whichever registry is in charge. */
   readonly registry: Registry
   health(): ServiceRegistryHealth
+  /**
+   * Kafka was reached by another client (the bridge's producer connected): the next attempt starts
+   * now rather than after a backoff delay that grew during the outage (up to reconnectMaxMs).
+   */
+  retryNow(): void
   /** Stops retrying, closes the registry, its store and its Kafka client; idempotent. */
   close(): Promise<void>
 }
@@ -63,6 +68,7 @@ export async function createServiceRegistry(
     return {
       registry: interim,
       health: () => ({ state: closed ? 'closed' : 'memory', ready: !closed }),
+      retryNow: () => {},
       async close() {
         closed = true
         await interim.close()
@@ -76,6 +82,9 @@ export async function createServiceRegistry(
   let lastError: string | undefined
   let held: { client: KafkaClient; store: RegistryStore; registry: Registry } | undefined
   let wake: (() => void) | undefined
+  // Set by retryNow() while an attempt is in flight: the next one follows without a pause.
+  let hurry = false
+  const backoff = createBackoff({ initialMs: kafka.reconnectInitialMs, maxMs: kafka.reconnectMaxMs })
 
   const attempt = async (): Promise<boolean> => {
     const client = createKafkaClient(kafka, log.child({ component: 'kafkajs' }))
@@ -93,6 +102,7 @@ export async function createServiceRegistry(
       }
       held = { client, store, registry }
       await deferred.settle(registry)
+      lastError = undefined
       log.info({ topic: kafka.topic, subjects: registry.stats().subjects }, 'registry restored from Kafka')
       return true
     } catch (err) {
@@ -104,9 +114,10 @@ export async function createServiceRegistry(
     }
   }
   const run = async (): Promise<void> => {
-    let delayMs = kafka.reconnectInitialMs
     while (!closed && !(await attempt())) {
       if (closed) return
+      const delayMs = hurry ? 0 : backoff.nextDelayMs()
+      hurry = false
       log.warn(
         { topic: kafka.topic, attempts, lastError, retryInMs: delayMs },
         'registry topic not open; retrying',
@@ -118,7 +129,7 @@ export async function createServiceRegistry(
           resolve()
         }
       })
-      delayMs = Math.min(delayMs * 2, kafka.reconnectMaxMs)
+      wake = undefined
     }
   }
   const running = run()
@@ -140,6 +151,12 @@ export async function createServiceRegistry(
         attempts,
         ...(lastError === undefined ? {} : { lastError }),
       }
+    },
+    retryNow() {
+      if (closed || deferred.persistent) return
+      backoff.reset()
+      if (wake) wake()
+      else hurry = true
     },
     close: () =>
       (closing ??= (async () => {

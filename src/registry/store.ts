@@ -1,18 +1,11 @@
-// Storage of the registry as an append-only log of records. The default implementation (wired by
-// the lead) is the compacted Kafka topic `uns.schemas`: each record is written under `recordKey()`,
+// Storage of the registry as an append-only log of records. The service's implementation is the
+// compacted Kafka topic `uns.schemas`: each record is written under `recordKey()`,
 // so compaction keeps exactly the latest record per key and a restore replays them in order.
-import type { BindingSpec, Compatibility } from './types.js'
+import type { BindingSpec, Compatibility, SchemaVersion } from './types.js'
 
 /** A schema version was registered. Immutable: its key is never written twice with other content. */
-export interface SchemaRecord {
+export interface SchemaRecord extends SchemaVersion {
   readonly type: 'schema'
-  readonly subject: string
-  readonly version: number
-  readonly id: number
-  readonly schemaType: 'JSON'
-  /** Canonical JSON text. */
-  readonly schema: string
-  readonly registeredAt: number
 }
 
 /** The compatibility level of a subject (or the global default when `subject` is null) was set or cleared. */

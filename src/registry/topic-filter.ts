@@ -1,5 +1,7 @@
 // MQTT topic filters and namespace prefixes as one matcher, with a specificity score for
-// "most specific binding wins" (rules in bindings.ts).
+// "most specific binding wins" (rules in bindings.ts). Filters are parsed by the one MQTT filter
+// parser of src/uns; this adds only what ranking bindings needs.
+import { parseTopicFilter as parseFilter } from '../uns/index.js'
 
 export interface Matcher {
   readonly levels: readonly string[]
@@ -12,17 +14,10 @@ export interface Matcher {
   readonly firstWildcard: number
 }
 
-/** Parses an MQTT topic filter; returns an error message when it breaks the wildcard rules. */
+/** Parses an MQTT topic filter; returns the reason when it breaks the wildcard rules. */
 export function parseTopicFilter(filter: string): Matcher | string {
-  if (filter.length === 0) return 'topic filter is empty'
-  const levels = filter.split('/')
-  for (let i = 0; i < levels.length; i++) {
-    const l = levels[i] ?? ''
-    // [MQTT-4.7.1-2] `#` is alone in its level and last; [MQTT-4.7.1-3] `+` is alone in its level.
-    if (l.includes('#') && (l !== '#' || i !== levels.length - 1)) return `'#' must be the last level alone`
-    if (l.includes('+') && l !== '+') return `'+' must fill a whole level`
-  }
-  return toMatcher(levels)
+  const parsed = parseFilter(filter)
+  return parsed.ok ? toMatcher([...parsed.value]) : String(parsed.error.details['reason'])
 }
 
 /** A namespace subtree `a/b`: the path itself and everything below, i.e. the filter `a/b/#`. */

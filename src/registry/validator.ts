@@ -3,6 +3,7 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js'
 import addFormatsModule from 'ajv-formats'
 import type { ValidationError, ValidationResult } from './types.js'
+import { linearRegExp } from './linear-regexp.js'
 
 // ajv-formats is CommonJS; under NodeNext its default import is the module object on some toolchains.
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
@@ -42,6 +43,8 @@ export function createValidatorCache(
     strict: false,
     // Versions of one subject often share a `$id`; do not register them by id, or the second compile throws.
     addUsedSchema: false,
+    // `pattern` and `patternProperties` in linear time: schemas come from API clients (issue 12, ReDoS).
+    code: { regExp: linearRegExp },
   })
   addFormats(ajv)
   const validators = new Map<number, ValidateFunction>()

@@ -2,7 +2,7 @@
 // alias, plus the last value of every metric (needed to mark them stale on death).
 // Aliases MUST be unique across the edge node's metrics [tck-id-payloads-alias-uniqueness]; the host
 // keeps one alias table per node/device, which resolves the same messages for compliant edges.
-import type { Quality, UnsValue } from '../uns-event.js'
+import type { Quality, UnsValue } from '../uns/index.js'
 import { toDatatypeName, type DatatypeName } from './datatypes.js'
 import type { MetricDefinition, MetricResolver } from './payload.js'
 
@@ -16,6 +16,8 @@ export interface MetricEntry {
   value: UnsValue
   timestamp: number
   quality: Quality
+  /** Set when the metric went stale (death, disconnect); cleared by the next value. */
+  staleSince?: number | undefined
 }
 
 export interface MetricModel extends MetricResolver {

@@ -1,7 +1,7 @@
 // Array datatypes 22-34 travel packed in bytes_value, little-endian (Sparkplug 3.x errata, Ch.6
 // "Datatype Details"; the 3.0.0 text has wrong vectors). BooleanArray: 4-byte LE count, then bits
 // MSB-first; StringArray: NUL-terminated UTF-8 strings.
-import type { UnsValue } from '../uns-event.js'
+import type { UnsValue } from '../uns/index.js'
 import { DT } from './datatypes.js'
 import { WireError } from './wire-error.js'
 
@@ -69,7 +69,11 @@ export function decodeArray(datatype: number, bytes: Uint8Array): UnsValue[] {
       case DT.Int64Array:
         out[i] = exact64(view.getBigInt64(o, true))
         break
-      default: // UInt64Array, DateTimeArray (UTC ms)
+      case DT.DateTimeArray:
+        // UTC ms: a number, as DateTime is (one JSON form; beyond 2^53 ms it is no date anyway).
+        out[i] = Number(view.getBigUint64(o, true))
+        break
+      default: // UInt64Array
         out[i] = exact64(view.getBigUint64(o, true))
     }
   }

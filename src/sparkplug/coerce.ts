@@ -1,7 +1,7 @@
 // Coerces a value written from the UNS side (JSON number, string, boolean, bigint) to the datatype of the
 // BIRTH certificate, so the NCMD/DCMD carries a compatible value
 // [tck-id-operational-behavior-data-commands-ncmd-metric-value, -dcmd-metric-value].
-import type { UnsValue } from '../uns-event.js'
+import type { UnsValue } from '../uns/index.js'
 import { DT, isArrayDatatype, toDatatypeName } from './datatypes.js'
 
 export type Coerced =

@@ -2,7 +2,7 @@
 // [tck-id-payloads-dataset-parameter-type-req] and as many as the columns
 // [tck-id-payloads-dataset-types-num, tck-id-payloads-dataset-column-num-headers]; each element is
 // decoded with its column's datatype (the npm decoder throws on several column types, issue 4).
-import type { UnsValue } from '../uns-event.js'
+import type { UnsValue } from '../uns/index.js'
 import { toDatatypeName } from './datatypes.js'
 import { decodeValue } from './values.js'
 import type { WireDataSet } from './wire.js'

@@ -2,7 +2,7 @@
 // timestamp and no seq [tck-id-payloads-ncmd-timestamp, -ncmd-seq, -dcmd-timestamp, -dcmd-seq].
 // The metric datatype is included although the spec says SHOULD NOT [tck-id-payloads-metric-datatype-not-req]:
 // Tahu-based edge nodes decode command values by the metric's own datatype and lose them without it.
-import type { UnsValue } from '../uns-event.js'
+import type { UnsValue } from '../uns/index.js'
 import { encodeArray } from './arrays.js'
 import { coerceValue, type Coerced } from './coerce.js'
 import { DT, isArrayDatatype, toDatatypeId, type DatatypeName } from './datatypes.js'

@@ -1,5 +1,5 @@
 // PropertySet → plain metadata object, and the reserved `Quality` property → UNS quality.
-import type { Quality, UnsValue } from '../uns-event.js'
+import type { Quality, UnsValue } from '../uns/index.js'
 import { DT } from './datatypes.js'
 import { decodeValue, inferDatatype } from './values.js'
 import type { WirePropertySet } from './wire.js'

@@ -1,53 +1,51 @@
-// The Sparkplug stage of the service: the pure host state machine, its MQTT client on the embedded broker,
-// the ingest into the UNS and the write path, wired together once. The service creates it before the
-// broker (the pipeline feeds it) and calls `start()` once the broker can serve the host's connection.
+// The Sparkplug stage of the service: the pure host state machine, its MQTT client on the broker, the
+// ingest into UNS values and the write path, wired together once. `ingest` answers one client publish
+// with what it produced; the pipeline acts on it. The stage publishes only as the host application
+// (STATE, Rebirth requests, NCMD/DCMD through its own client) and, for plain writes, through `publish`.
 import type { Duplex } from 'node:stream'
 import { SpbNodeNotFound, type UnsError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { Metrics } from '../metrics.js'
 import { createSparkplugMapper, type NamespaceTree, type SparkplugSection } from '../namespace/index.js'
-import type { UnsEvent, UnsValue } from '../uns-event.js'
+import type { InboundMessage, OutgoingMessage, UnsValue } from '../uns/index.js'
 import { createHostClient, hostClientId, type HostClient } from './host-client.js'
-import type { NodeInfo, PublishAction } from './host-types.js'
-import { createSparkplugIngest, type IngestMessage, type SparkplugIngest } from './ingest.js'
+import type { HostOutcome, NodeInfo } from './host-types.js'
+import { createSparkplugIngest, type SparkplugResult } from './ingest.js'
 import { createSparkplugHost, type SparkplugHost } from './session.js'
-import { createWriter, type PathDeclaration, type WriteResult, type WriteSource } from './writes.js'
+import { NAMESPACE } from './topic.js'
+import {
+  createWriter,
+  type CommandOutcome,
+  type PathDeclaration,
+  type WriteResult,
+  type WriteSource,
+} from './writes.js'
 
 export interface SparkplugServiceConfig {
   readonly hostId: string
   readonly reorderTimeoutMs: number
   readonly rebirthMinIntervalMs: number
   readonly instanceId: string
+  /** Decode limits (sparkplug.maxNestingDepth, maxMetricsPerBirth, maxInflatedBytes). */
+  readonly maxNestingDepth: number
+  readonly maxMetricsPerBirth: number
+  readonly maxInflatedBytes: number
 }
 
 export interface SparkplugServiceDeps {
   readonly logger: Logger
   readonly metrics: Metrics
+  /** The namespace: which paths are declared and writable (writes). */
   readonly tree: NamespaceTree
   readonly mapping: SparkplugSection
-  /** The pipeline's stages after parsing (registry -> tree -> Kafka) and its dead-letter path. */
-  readonly accept: (
-    message: IngestMessage,
-    event: UnsEvent,
-    receivedAt: number,
-    headers: Readonly<Record<string, string>>,
-  ) => { accepted: boolean; pending: Promise<void> | undefined }
-  readonly deadLetter: (
-    message: IngestMessage,
-    rejection: { code: string; reason: string },
-    receivedAt: number,
-  ) => Promise<void> | undefined
-  /** Raw Sparkplug record to Kafka; undefined without Kafka. */
-  readonly raw: (message: IngestMessage, receivedAt: number) => Promise<void> | undefined
-  /** The broker's internal publish (never re-ingested). */
-  readonly publishInternal: (m: {
-    topic: string
-    payload: Buffer
-    qos: 0 | 1
-    retain: boolean
-  }) => Promise<void>
-  /** The broker's `handleStream`, serving the host's own MQTT connection. */
+  /** The broker's own publish, for writes to plain (non-Sparkplug) UNS paths. */
+  readonly publish: (message: OutgoingMessage) => Promise<void>
+  /** The broker's `handleStream`, serving the host's own MQTT connection (embedded mode). */
   readonly serveStream: (stream: Duplex) => void
+  /** External mode: opens a connection to the external broker for the host's own session instead. */
+  readonly openStream?: (() => Duplex) | undefined
+  /** External mode: the host's login on the external broker. */
+  readonly credentials?: { readonly username?: string | undefined; readonly password?: string | undefined }
   readonly now?: () => number
 }
 
@@ -61,11 +59,16 @@ export interface SparkplugApi {
 
 export interface SparkplugService extends SparkplugApi {
   readonly host: SparkplugHost
-  /** For the pipeline: client publishes on `spBv1.0/...`. */
-  onPublish(message: IngestMessage, receivedAt: number): Promise<void> | undefined
+  /** One client publish on `spBv1.0/...`: what it produced for the UNS. */
+  ingest(message: InboundMessage, receivedAt: number): SparkplugResult
+  /**
+   * Results that arise outside a publish (reorder timeout, host session lost): values going stale.
+   * The pipeline subscribes once.
+   */
+  onDeferred(listener: (result: SparkplugResult) => void): void
   /** For the Kafka bridge: one `uns.commands` record. */
-  fromCommand(path: string, payload: Buffer): Promise<'publish' | 'written' | 'refused'>
-  /** Connects the host application to the broker (STATE birth); call once the broker exists. */
+  fromCommand(path: string, payload: Buffer): Promise<CommandOutcome>
+  /** Connects the host application to the broker (STATE birth). */
   start(): Promise<void>
   /** STATE offline, disconnect, timers off; idempotent. */
   close(): Promise<void>
@@ -77,9 +80,36 @@ export function createSparkplugService(
 ): SparkplugService {
   const logger = deps.logger.child({ stage: 'sparkplug' })
   const now = deps.now ?? Date.now
-  const mapper = createSparkplugMapper(deps.mapping)
+  const ownClientId = hostClientId(config.hostId)
   let client: HostClient | undefined
+  const deferredListeners: ((result: SparkplugResult) => void)[] = []
 
+  const ingest = createSparkplugIngest(
+    {
+      mapper: createSparkplugMapper(deps.mapping),
+      countProblem: (code) => deps.metrics.sparkplugProblems.inc({ code }),
+      countMessage: (type, updates) => {
+        deps.metrics.sparkplugMessages.inc({ type })
+        if (updates > 0) deps.metrics.stageEvents.inc({ stage: 'sparkplug_metric' }, updates)
+      },
+      logger,
+    },
+    { instanceId: config.instanceId },
+  )
+  const send = async (a: { topic: string; payload: Uint8Array; qos: 0 | 1; retain: boolean }) => {
+    if (client === undefined) throw new Error('sparkplug host is not started')
+    await client.publish(a)
+  }
+  const sendActions = (o: HostOutcome): void => {
+    for (const a of o.actions) {
+      send(a).catch((err: unknown) => logger.warn({ err, topic: a.topic }, 'sparkplug host publish failed'))
+    }
+  }
+  const deferred = (o: HostOutcome): void => {
+    sendActions(o)
+    const result = ingest.toResult(o, undefined)
+    for (const listener of deferredListeners) listener(result)
+  }
   const host = createSparkplugHost(
     {
       clock: {
@@ -89,36 +119,36 @@ export function createSparkplugService(
       },
       hostId: config.hostId,
       logger,
-      onDeferred: (o) => ingest.onOutcome(o, now()),
+      onDeferred: deferred,
     },
-    { reorderTimeoutMs: config.reorderTimeoutMs, rebirthMinIntervalMs: config.rebirthMinIntervalMs },
-  )
-  const send = async (a: { topic: string; payload: Uint8Array; qos: 0 | 1; retain: boolean }) => {
-    if (client === undefined) throw new Error('sparkplug host is not started')
-    await client.publish(a)
-  }
-  const ingest: SparkplugIngest = createSparkplugIngest(
     {
-      host,
-      toUnsPath: (id) => mapper.toUnsPath(id),
-      accept: deps.accept,
-      deadLetter: deps.deadLetter,
-      raw: deps.raw,
-      publishInternal: deps.publishInternal,
-      sendAction: (a: PublishAction) => send(a),
-      countProblem: (code) => deps.metrics.sparkplugProblems.inc({ code }),
-      countMessage: (type, updates) => {
-        deps.metrics.sparkplugMessages.inc({ type })
-        if (updates > 0) deps.metrics.stageEvents.inc({ stage: 'sparkplug_metric' }, updates)
-      },
-      logger,
+      reorderTimeoutMs: config.reorderTimeoutMs,
+      rebirthMinIntervalMs: config.rebirthMinIntervalMs,
+      maxNestingDepth: config.maxNestingDepth,
+      maxMetricsPerBirth: config.maxMetricsPerBirth,
+      maxInflatedBytes: config.maxInflatedBytes,
     },
-    { instanceId: config.instanceId, hostClientId: hostClientId(config.hostId) },
   )
   const declaration = (path: string): PathDeclaration => {
     try {
       const n = deps.tree.node(path)
-      return { exists: true, declared: n.declared, writable: n.definition.writable === true }
+      const d = n.definition
+      // A tag (a model field) carries its constraints; a structural node has no field to check against.
+      const field =
+        d.field === undefined
+          ? undefined
+          : {
+              model: d.model,
+              ...(d.type === undefined ? {} : { type: d.type }),
+              ...(d.range === undefined ? {} : { range: d.range }),
+              ...(d.enum === undefined ? {} : { enum: d.enum }),
+            }
+      return {
+        exists: true,
+        declared: n.declared,
+        writable: d.writable === true,
+        ...(field === undefined ? {} : { field }),
+      }
     } catch (err) {
       if ((err as UnsError).code === 'UNS_ERR_NAMESPACE_NODE_NOT_FOUND') return { exists: false }
       throw err
@@ -136,7 +166,7 @@ export function createSparkplugService(
     declaration,
     sparkplugOwner,
     sendCommand: send,
-    publishPlain: deps.publishInternal,
+    publishPlain: deps.publish,
     hostConnected: () => client?.connected === true,
     count: (source, result) => deps.metrics.writes.inc({ source, result }),
     logger: logger.child({ component: 'writes' }),
@@ -146,7 +176,16 @@ export function createSparkplugService(
   let closing: Promise<void> | undefined
   return {
     host,
-    onPublish: (message, receivedAt) => ingest.onPublish(message, receivedAt),
+    ingest(message, receivedAt) {
+      // The host's own STATE and commands are recorded best effort: its birth must not wait for Kafka.
+      const raw = message.clientId === ownClientId ? { ...message, qos: 0 as const } : message
+      // STATE is read by the host client's own subscription; commands are for edge nodes.
+      if (message.topic.startsWith(`${NAMESPACE}/STATE/`)) return { topic: message.topic, values: [], raw }
+      const o = host.handle(message.topic, message.payload, receivedAt)
+      sendActions(o)
+      return { ...ingest.toResult(o, message), raw }
+    },
+    onDeferred: (listener) => void deferredListeners.push(listener),
     fromCommand: (path, payload) => writer.fromCommand(path, payload),
     write: (path, value, source) => writer.write(path, value, source),
     nodes: () => host.nodes(),
@@ -161,12 +200,13 @@ export function createSparkplugService(
       client = await createHostClient(
         {
           serveStream: deps.serveStream,
+          ...(deps.openStream ? { openStream: deps.openStream } : {}),
           host,
           logger,
-          onOutcome: (o) => ingest.onOutcome(o, now()),
+          onOutcome: deferred,
           now,
         },
-        { hostId: config.hostId, reconnectPeriodMs: 1000 },
+        { hostId: config.hostId, reconnectPeriodMs: 1000, ...deps.credentials },
       )
     },
     close: () =>

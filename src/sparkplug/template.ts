@@ -1,7 +1,7 @@
 // Template definitions (UDT types) kept as model information: definitions carry is_definition=true
 // and no template_ref [tck-id-payloads-template-definition-is-definition, -definition-ref]; they list all
 // members and parameters [tck-id-payloads-template-definition-members, -definition-parameters].
-import type { UnsValue } from '../uns-event.js'
+import type { UnsValue } from '../uns/index.js'
 import { toDatatypeName, type DatatypeName } from './datatypes.js'
 import { decodeValue } from './values.js'
 import type { WireTemplate } from './wire.js'

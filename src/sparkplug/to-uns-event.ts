@@ -1,5 +1,5 @@
 // A host metric update as the pipeline's event, once the mapping chose its UNS path.
-import type { UnsEvent } from '../uns-event.js'
+import type { UnsEvent } from '../uns/index.js'
 import type { MetricUpdate } from './host-types.js'
 
 /** Turns a host metric update into the pipeline's event; `origin` is this instance's id. */
@@ -12,6 +12,7 @@ export function toUnsEvent(update: MetricUpdate, path: string, origin: string): 
     value: update.value,
     timestamp: update.timestamp,
     quality: update.quality,
+    ...(update.staleSince === undefined ? {} : { staleSince: update.staleSince }),
     datatype: update.datatype,
     ...(typeof engUnit === 'string' && engUnit !== '' ? { unit: engUnit } : {}),
     source: update.source,

@@ -2,7 +2,7 @@
 // metrics SHOULD NOT carry it [tck-id-payloads-metric-datatype-not-req]. Integer rules (Ch.6, and
 // requirements §3.8): narrow types are truncated to their width, so Int8 -1 decodes from both 255 and
 // the sign-extended 4294967295; UInt32 is accepted in int_value (spec) and long_value (Tahu).
-import type { UnsValue } from '../uns-event.js'
+import type { UnsValue } from '../uns/index.js'
 import { decodeArray } from './arrays.js'
 import { DT, isArrayDatatype } from './datatypes.js'
 import { low32, toNumber, toSigned64, toUnsigned64, type WireLong } from './wire.js'

@@ -5,7 +5,7 @@ import { Registry } from 'prom-client'
 import { buildApi, type StreamOptions } from '../../src/api/index.js'
 import { createLogger } from '../../src/logger.js'
 import { createNamespaceTree, loadNamespace, type NamespaceTree } from '../../src/namespace/index.js'
-import type { UnsEvent } from '../../src/uns-event.js'
+import type { UnsEvent } from '../../src/uns/index.js'
 
 const definition = await loadNamespace('namespace')
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { toDeadLetterRecord, toRoutedRecord, toStateRecord } from '../../src/bridge/mqtt-to-kafka.js'
 import { createRouter } from '../../src/bridge/rules.js'
 import { toCommandPublish } from '../../src/bridge/kafka-to-mqtt.js'
-import type { ConsumedRecord } from '../../src/bridge/kafka-client.js'
+import type { ConsumedRecord } from '../../src/kafka/index.js'
 
 const publish = {
   topic: 'acme/berlin/packaging/line-1/filler/temperature',

@@ -1,7 +1,7 @@
 import { it } from 'node:test'
 import assert from 'node:assert/strict'
 import { createStateCoalescer } from '../../src/bridge/state-coalescer.js'
-import type { KafkaRecord } from '../../src/bridge/kafka-client.js'
+import type { KafkaRecord } from '../../src/kafka/index.js'
 
 const rec = (key: string, v: string): KafkaRecord => ({
   topic: 'uns.state',

@@ -27,7 +27,8 @@ describe('loadConfig', () => {
     const config = loadConfig({ env: {} })
     assert.equal(config.mqtt.port, 1883)
     assert.equal(config.http.port, 8080)
-    assert.equal(config.host, '0.0.0.0')
+    // Loopback unless said otherwise (the Mosquitto 2 default): see the security tests for the rule.
+    assert.equal(config.host, '127.0.0.1')
     assert.deepEqual(config.kafka.brokers, [])
     assert.equal(config.namespace.dir, './namespace')
     assert.equal(config.log.level, 'info')
@@ -85,7 +86,9 @@ describe('loadConfig', () => {
     const err = failure(() => loadConfig({ file, env: {} }))
     assert.match(
       err.message,
-      new RegExp(`mqtt\\.prot \\(from ${file}\\): unknown setting; allowed here: port, maxPayloadBytes`),
+      new RegExp(
+        `mqtt\\.prot \\(from ${file}\\): unknown setting; allowed here: port, external, maxPayloadBytes, tls`,
+      ),
     )
     assert.match(err.message, new RegExp(`http\\.port = "abc" \\(from ${file}\\): must be integer`))
   })

@@ -3,11 +3,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Writable } from 'node:stream'
 import mqtt, { type MqttClient } from 'mqtt'
 import { loadConfig, type Config } from '../../src/config/index.js'
-import { createLogger } from '../../src/logger.js'
 import { createService, type Service } from '../../src/index.js'
+import { testBrokers, uniqueName } from './kafka.js'
+import { captureLogs } from './logs.js'
 
 export interface TestService {
   service: Service
@@ -17,7 +17,57 @@ export interface TestService {
   /** Parsed JSON log lines the service wrote. */
   logs: Record<string, unknown>[]
   connect(clientId?: string): Promise<MqttClient>
+  /** Resolves once /health/ready would answer 200 (Kafka connected, state restored). */
+  ready(timeoutMs?: number): Promise<void>
   close(): Promise<void>
+}
+
+/** The Kafka topics of one test service, named uniquely so that tests sharing one Kafka never meet. */
+export interface TestTopics {
+  readonly telemetry: string
+  readonly events: string
+  readonly alarms: string
+  readonly commands: string
+  readonly state: string
+  readonly dlq: string
+  readonly schemas: string
+  readonly sparkplug: string
+}
+
+export function uniqueTopics(): TestTopics {
+  return {
+    telemetry: uniqueName('uns.telemetry'),
+    events: uniqueName('uns.events'),
+    alarms: uniqueName('uns.alarms'),
+    commands: uniqueName('uns.commands'),
+    state: uniqueName('uns.state'),
+    dlq: uniqueName('uns.dlq'),
+    schemas: uniqueName('uns.schemas'),
+    sparkplug: uniqueName('uns.sparkplug'),
+  }
+}
+
+/**
+ * Settings of a service on the test run's Kafka: a consumer group of its own, `topics` (new unique ones
+ * unless given: pass the same ones to instances that share them), then `overrides`.
+ */
+export function kafkaEnv(
+  overrides: Record<string, string> = {},
+  topics: TestTopics = uniqueTopics(),
+): Record<string, string> {
+  return {
+    UNS_KAFKA_BROKERS: testBrokers(),
+    UNS_KAFKA_CONSUMER_GROUP: uniqueName('group'),
+    UNS_KAFKA_TOPICS_TELEMETRY: topics.telemetry,
+    UNS_KAFKA_TOPICS_EVENTS: topics.events,
+    UNS_KAFKA_TOPICS_ALARMS: topics.alarms,
+    UNS_KAFKA_TOPICS_COMMANDS: topics.commands,
+    UNS_KAFKA_TOPICS_STATE: topics.state,
+    UNS_KAFKA_TOPICS_DLQ: topics.dlq,
+    UNS_KAFKA_TOPICS_SCHEMAS: topics.schemas,
+    UNS_KAFKA_TOPICS_SPARKPLUG: topics.sparkplug,
+    ...overrides,
+  }
 }
 
 /** `yaml`: settings only a config file can carry (bridge rules), written to a temporary file. */
@@ -39,15 +89,8 @@ export async function startService(env: Record<string, string> = {}, yaml?: stri
       ...env,
     },
   })
-  const logs: Record<string, unknown>[] = []
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString().split('\n'))
-        if (line) logs.push(JSON.parse(line) as Record<string, unknown>)
-      done()
-    },
-  })
-  const service = await createService({ logger: createLogger(config.log.level, sink) }, config)
+  const { logger, logs } = captureLogs(config.log.level)
+  const service = await createService({ logger }, config)
   const mqttUrl = `mqtt://127.0.0.1:${service.mqttPort}`
   const clients: MqttClient[] = []
   return {
@@ -63,6 +106,9 @@ export async function startService(env: Record<string, string> = {}, yaml?: stri
       })
       clients.push(client)
       return client
+    },
+    async ready(timeoutMs = 30000) {
+      await eventually(() => (service.health().ready ? true : undefined), timeoutMs)
     },
     async close() {
       await Promise.all(clients.map((c) => c.endAsync(true)))

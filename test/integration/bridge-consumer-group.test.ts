@@ -2,25 +2,21 @@
 // to MQTT once while both run, and still delivered when one of them stops.
 import { after, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { createTopic, produce, testBrokers, uniqueName } from '../helpers/kafka.js'
-import { eventually, startService, type TestService } from '../helpers/service.js'
+import { createTopic, produce, uniqueName } from '../helpers/kafka.js'
+import { eventually, kafkaEnv, startService, uniqueTopics, type TestService } from '../helpers/service.js'
 import type { MqttClient } from 'mqtt'
 
 it('delivers every uns.commands record once across two instances of a group, and after one stops', async () => {
-  const commands = uniqueName('uns.commands')
+  const kafkaTopics = uniqueTopics()
+  const commands = kafkaTopics.commands
   await createTopic(commands, 4)
   const group = uniqueName('shared-group')
-  const env = (id: string) => ({
-    UNS_KAFKA_BROKERS: testBrokers(),
-    UNS_INSTANCE_ID: id,
-    UNS_KAFKA_CONSUMER_GROUP: group,
-    UNS_KAFKA_TOPICS_COMMANDS: commands,
-  })
+  const env = (id: string) => kafkaEnv({ UNS_INSTANCE_ID: id, UNS_KAFKA_CONSUMER_GROUP: group }, kafkaTopics)
   const a = await startService(env('group-a'))
   const b = await startService(env('group-b'))
   const services: TestService[] = [a, b]
   after(() => Promise.all(services.map((s) => s.close())))
-  for (const s of services) await eventually(() => (s.service.health().ready ? true : undefined), 30000)
+  for (const s of services) await s.ready()
 
   const delivered: string[] = []
   const listen = async (svc: TestService, name: string): Promise<MqttClient> => {

@@ -1,28 +1,25 @@
 // The first bridge path against the real Kafka: MQTT -> uns.telemetry, uns.commands -> MQTT.
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { createTopic, produce, readTopic, testBrokers, uniqueName } from '../helpers/kafka.js'
-import { eventually, nextMessage, startService, type TestService } from '../helpers/service.js'
+import { createTopic, produce, readTopic } from '../helpers/kafka.js'
+import {
+  eventually,
+  kafkaEnv,
+  nextMessage,
+  startService,
+  uniqueTopics,
+  type TestService,
+} from '../helpers/service.js'
 
 describe('MQTT <-> Kafka through the foundation bridge', () => {
   let svc: TestService
-  const telemetry = uniqueName('uns.telemetry')
-  const commands = uniqueName('uns.commands')
-  const state = uniqueName('uns.state')
-  const dlq = uniqueName('uns.dlq')
+  const topics = uniqueTopics()
+  const { telemetry, commands, state, dlq } = topics
 
   before(async () => {
     await createTopic(commands)
-    svc = await startService({
-      UNS_KAFKA_BROKERS: testBrokers(),
-      UNS_KAFKA_TOPICS_TELEMETRY: telemetry,
-      UNS_KAFKA_TOPICS_COMMANDS: commands,
-      UNS_KAFKA_TOPICS_STATE: state,
-      UNS_KAFKA_TOPICS_DLQ: dlq,
-      UNS_KAFKA_CONSUMER_GROUP: uniqueName('group'),
-      UNS_INSTANCE_ID: 'itest-a',
-    })
-    await eventually(() => (svc.service.health().ready ? true : undefined), 30000)
+    svc = await startService(kafkaEnv({ UNS_INSTANCE_ID: 'itest-a' }, topics))
+    await svc.ready()
   })
   after(() => svc.close())
 

@@ -3,10 +3,7 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { describeTopic, produce, readTopic, testBrokers, topicExists, uniqueName } from '../helpers/kafka.js'
-import { eventually, nextMessage, startService, type TestService } from '../helpers/service.js'
-
-const ready = (svc: TestService, timeoutMs = 30000) =>
-  eventually(() => (svc.service.health().ready ? true : undefined), timeoutMs)
+import { eventually, kafkaEnv, nextMessage, startService, type TestService } from '../helpers/service.js'
 
 describe('bridge rules', () => {
   const t = {
@@ -19,12 +16,7 @@ describe('bridge rules', () => {
   let svc: TestService
   before(async () => {
     svc = await startService(
-      {
-        UNS_KAFKA_BROKERS: testBrokers(),
-        UNS_INSTANCE_ID: 'rules-a',
-        UNS_KAFKA_CONSUMER_GROUP: uniqueName('group'),
-        UNS_KAFKA_TOPIC_PARTITIONS: '2',
-      },
+      kafkaEnv({ UNS_INSTANCE_ID: 'rules-a', UNS_KAFKA_TOPIC_PARTITIONS: '2' }),
       `
 bridge:
   defaultRoutes: false
@@ -38,7 +30,7 @@ bridge:
     - { name: orders, topic: ${t.orders}, mqttTopic: 'orders/{value:line}', retain: true }
 `,
     )
-    await ready(svc).catch((err: unknown) => {
+    await svc.ready().catch((err: unknown) => {
       console.log(
         JSON.stringify(svc.service.health()),
         JSON.stringify(svc.logs.filter((l) => Number(l.level) >= 40)),

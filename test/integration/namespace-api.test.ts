@@ -3,8 +3,7 @@
 // receives the changes of its filter only.
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { testBrokers, uniqueName } from '../helpers/kafka.js'
-import { eventually, startService, type TestService } from '../helpers/service.js'
+import { kafkaEnv, startService, type TestService } from '../helpers/service.js'
 import { openSse } from '../api/sse-client.js'
 
 const LINE = 'acme/berlin/packaging/line-1'
@@ -16,14 +15,8 @@ describe('namespace API over published values', () => {
     return { status: res.status, body: (await res.json()) as T }
   }
   before(async () => {
-    svc = await startService({
-      UNS_KAFKA_BROKERS: testBrokers(),
-      UNS_KAFKA_TOPICS_STATE: uniqueName('uns.state'),
-      UNS_KAFKA_TOPICS_TELEMETRY: uniqueName('uns.telemetry'),
-      UNS_KAFKA_CONSUMER_GROUP: uniqueName('group'),
-      UNS_API_STREAM_THROTTLE_MS: '0',
-    })
-    await eventually(() => (svc.service.health().ready ? true : undefined), 30000)
+    svc = await startService(kafkaEnv({ UNS_API_STREAM_THROTTLE_MS: '0' }))
+    await svc.ready()
     const plc = await svc.connect('plc-api')
     await plc.publishAsync(
       `${LINE}/filler/temperature`,

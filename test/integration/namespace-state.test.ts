@@ -3,27 +3,16 @@
 // on one Kafka show the same values. Strict mode refuses undeclared paths into the dead-letter topic.
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { readTopic, testBrokers, uniqueName } from '../helpers/kafka.js'
-import { eventually, startService, type TestService } from '../helpers/service.js'
+import { readTopic, uniqueName } from '../helpers/kafka.js'
+import { eventually, kafkaEnv, startService, uniqueTopics, type TestService } from '../helpers/service.js'
 
 const FILLER = 'acme/berlin/packaging/line-1/filler'
 
 describe('namespace state in Kafka', () => {
-  const topics = {
-    UNS_KAFKA_TOPICS_TELEMETRY: uniqueName('uns.telemetry'),
-    UNS_KAFKA_TOPICS_COMMANDS: uniqueName('uns.commands'),
-    UNS_KAFKA_TOPICS_STATE: uniqueName('uns.state'),
-    UNS_KAFKA_TOPICS_DLQ: uniqueName('uns.dlq'),
-  }
+  const topics = uniqueTopics()
   const instance = (id: string, extra: Record<string, string> = {}) =>
-    startService({
-      UNS_KAFKA_BROKERS: testBrokers(),
-      UNS_INSTANCE_ID: id,
-      UNS_KAFKA_CONSUMER_GROUP: uniqueName('group'),
-      ...topics,
-      ...extra,
-    })
-  const ready = (svc: TestService) => eventually(() => (svc.service.health().ready ? true : undefined), 30000)
+    startService(kafkaEnv({ UNS_INSTANCE_ID: id, ...extra }, topics))
+  const ready = (svc: TestService) => svc.ready()
   const valueOf = (svc: TestService, path: string) => svc.service.tree.node(path).value?.value
   let a: TestService
   let b: TestService
@@ -60,7 +49,7 @@ describe('namespace state in Kafka', () => {
     await plc.publishAsync(`${FILLER}/pressure`, '', { qos: 1, retain: true })
     assert.equal(valueOf(a, `${FILLER}/pressure`), undefined)
     await eventually(() => (valueOf(b, `${FILLER}/pressure`) === undefined ? true : undefined))
-    const records = await readTopic(topics.UNS_KAFKA_TOPICS_STATE, 1000, 3000)
+    const records = await readTopic(topics.state, 1000, 3000)
     const last = records.filter((r) => r.key === `${FILLER}/pressure`).at(-1)
     assert.equal(last?.value, null, 'a tombstone on the compacted topic')
   })

@@ -3,8 +3,8 @@
 // on either client (the adapters set `retriable`; producer.ts looks at nothing else).
 import assert from 'node:assert/strict'
 import { after, it } from 'node:test'
-import { createKafkaClient } from '../../src/bridge/kafka-client.js'
-import { createBufferedProducer } from '../../src/bridge/producer.js'
+import { createKafkaClient } from '../../src/kafka/kafka-client.js'
+import { createBufferedProducer } from '../../src/kafka/producer.js'
 import { createLogger } from '../../src/logger.js'
 import { createMetrics } from '../../src/metrics.js'
 import { readTopic, testBrokers, uniqueName } from '../helpers/kafka.js'

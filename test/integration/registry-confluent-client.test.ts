@@ -4,21 +4,18 @@ import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry'
 import { Ajv2020 } from 'ajv/dist/2020.js'
-import Fastify, { type FastifyInstance } from 'fastify'
-import { createKafkaClient, type KafkaClient } from '../../src/bridge/index.js'
+import type { FastifyInstance } from 'fastify'
+import { Registry as MetricsRegistry } from 'prom-client'
+import { buildApi } from '../../src/api/index.js'
+import { createKafkaClient, type KafkaClient } from '../../src/kafka/index.js'
 import { createLogger } from '../../src/logger.js'
-import {
-  confluentRoutes,
-  createKafkaRegistryStore,
-  createRegistry,
-  type Registry,
-  type RegistryStore,
-} from '../../src/registry/index.js'
+import { createRegistry, type Registry } from '../../src/registry/index.js'
+import { createKafkaRegistryStore } from '../../src/registry/kafka-store.js'
+import { type RegistryStore } from '../../src/registry/store.js'
 import { testBrokers, uniqueName } from '../helpers/kafka.js'
 
 const logger = createLogger('silent')
 // Mounted under a prefix: the client joins its `host` and the Confluent paths, so any mount point works.
-const PREFIX = '/confluent'
 
 // The client's own Ajv defaults to draft-07; a consumer of 2020-12 schemas hands it an Ajv2020.
 const clientFor = (host: string, clientId = 'itest'): SchemaRegistry =>
@@ -58,10 +55,15 @@ describe('the Confluent client against uns-bridge', () => {
     )
     store = await createKafkaRegistryStore({ client, logger }, { topic: uniqueName('uns.schemas') })
     registry = await createRegistry({ store })
-    app = Fastify()
-    await app.register(confluentRoutes, { prefix: PREFIX, registry })
-    const address = await app.listen({ port: 0, host: '127.0.0.1' })
-    host = `${address}${PREFIX}`
+    // The Confluent subset is served at the root of the service's API, as a Confluent client expects it.
+    app = await buildApi({
+      logger,
+      health: () => ({ ready: true, mqtt: { listening: true, clients: 0 }, kafka: { state: 'disabled' } }),
+      metricsRegistry: new MetricsRegistry(),
+      handleMqttStream: () => {},
+      schemaRegistry: registry,
+    })
+    host = await app.listen({ port: 0, host: '127.0.0.1' })
   })
   after(async () => {
     await app.close()

@@ -3,14 +3,11 @@
 import assert from 'node:assert/strict'
 import { after, describe, test } from 'node:test'
 import { Kafka, logLevel } from 'kafkajs'
-import { createKafkaClient, type KafkaClient } from '../../src/bridge/index.js'
+import { createKafkaClient, type KafkaClient } from '../../src/kafka/index.js'
 import { createLogger } from '../../src/logger.js'
-import {
-  createKafkaRegistryStore,
-  createRegistry,
-  type Registry,
-  type RegistryStore,
-} from '../../src/registry/index.js'
+import { createRegistry, type Registry } from '../../src/registry/index.js'
+import { createKafkaRegistryStore } from '../../src/registry/kafka-store.js'
+import { type RegistryStore } from '../../src/registry/store.js'
 import { produce, readTopic, testBrokers, testKafkaClient, uniqueName } from '../helpers/kafka.js'
 import { runRegistryStoreSuite } from '../registry/abstract-registry-store.js'
 

@@ -7,7 +7,7 @@ import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry'
 import { Ajv2020 } from 'ajv/dist/2020.js'
 import { Kafka, logLevel } from 'kafkajs'
 import { readTopic, testBrokers, uniqueName, type ReadRecord } from '../helpers/kafka.js'
-import { eventually, startService, type TestService } from '../helpers/service.js'
+import { eventually, kafkaEnv, startService, uniqueTopics, type TestService } from '../helpers/service.js'
 
 const FILLER_TEMP = 'acme/berlin/packaging/line-1/filler/temperature'
 
@@ -34,24 +34,13 @@ async function findRecord(topic: string, key: string, timeoutMs = 15000): Promis
 }
 
 describe('the schema registry in the running service', () => {
-  const topics = {
-    UNS_KAFKA_TOPICS_TELEMETRY: uniqueName('uns.telemetry'),
-    UNS_KAFKA_TOPICS_STATE: uniqueName('uns.state'),
-    UNS_KAFKA_TOPICS_DLQ: uniqueName('uns.dlq'),
-    UNS_KAFKA_TOPICS_COMMANDS: uniqueName('uns.commands'),
-    UNS_KAFKA_TOPICS_SCHEMAS: uniqueName('uns.schemas'),
-  }
-  const env = () => ({
-    UNS_KAFKA_BROKERS: testBrokers(),
-    ...topics,
-    UNS_KAFKA_CONSUMER_GROUP: uniqueName('group'),
-    UNS_REGISTRY_MODEL_POLICY: 'reject',
-  })
+  const topics = uniqueTopics()
+  const env = () => kafkaEnv({ UNS_REGISTRY_MODEL_POLICY: 'reject' }, topics)
   let svc: TestService
   const api = (path: string, init?: RequestInit) => fetch(`${svc.httpUrl}${path}`, init)
   const post = (path: string, body: unknown) =>
     api(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
-  const ready = () => eventually(() => (svc.service.health().ready ? true : undefined), 30000)
+  const ready = () => svc.ready()
   const hasValue = (path: string): boolean => {
     try {
       return svc.service.tree.node(path).value !== undefined
@@ -72,7 +61,7 @@ describe('the schema registry in the running service', () => {
     assert.equal(res.status, 200)
     const body = (await res.json()) as { registry: { state: string; topic: string } }
     assert.equal(body.registry.state, 'persistent')
-    assert.equal(body.registry.topic, topics.UNS_KAFKA_TOPICS_SCHEMAS)
+    assert.equal(body.registry.topic, topics.schemas)
   })
 
   test('a schema and a reject binding registered over REST keep an invalid payload out of the tree and telemetry, into the DLQ', async () => {
@@ -90,7 +79,7 @@ describe('the schema registry in the running service', () => {
     await plc.publishAsync('acme/test/bad/temp', '{"value": 250}', { qos: 1 })
     await plc.publishAsync('acme/test/good/temp', '{"value": 21.5}', { qos: 1 })
 
-    const dead = await recordOf(topics.UNS_KAFKA_TOPICS_DLQ, 'acme/test/bad/temp')
+    const dead = await recordOf(topics.dlq, 'acme/test/bad/temp')
     assert.ok(dead, 'the rejected payload is in the DLQ')
     assert.equal(dead.value?.toString(), '{"value": 250}', 'original payload bytes')
     assert.equal(dead.headers.schema, 'line.temp')
@@ -99,12 +88,12 @@ describe('the schema registry in the running service', () => {
     assert.deepEqual(JSON.parse(dead.headers['validation-errors'] ?? '[]'), [
       { instancePath: '', message: 'must be <= 100' },
     ])
-    const good = await recordOf(topics.UNS_KAFKA_TOPICS_TELEMETRY, 'acme/test/good/temp')
+    const good = await recordOf(topics.telemetry, 'acme/test/good/temp')
     assert.ok(good, 'the valid payload is in telemetry')
     assert.equal(good.headers.schema, 'line.temp@1')
     assert.equal(hasValue('acme/test/good/temp'), true)
     assert.equal(hasValue('acme/test/bad/temp'), false, 'not in the tree')
-    const telemetry = await readTopic(topics.UNS_KAFKA_TOPICS_TELEMETRY, 10_000, 3000)
+    const telemetry = await readTopic(topics.telemetry, 10_000, 3000)
     assert.equal(telemetry.filter((r) => r.key === 'acme/test/bad/temp').length, 0, 'not in telemetry')
   })
 
@@ -118,7 +107,7 @@ describe('the schema registry in the running service', () => {
     assert.equal(bound.status, 201)
     const plc = await svc.connect('plc-warn')
     await plc.publishAsync('acme/test/warned/speed', '{"value": 1.5}', { qos: 1 })
-    const rec = await recordOf(topics.UNS_KAFKA_TOPICS_TELEMETRY, 'acme/test/warned/speed')
+    const rec = await recordOf(topics.telemetry, 'acme/test/warned/speed')
     assert.ok(rec, 'passed into telemetry')
     assert.deepEqual(JSON.parse(rec.headers['validation-warning'] ?? '[]'), [
       { instancePath: '', message: 'must be integer' },
@@ -131,7 +120,7 @@ describe('the schema registry in the running service', () => {
   test('a model field violation (filler temperature out of range) is caught under modelPolicy reject', async () => {
     const plc = await svc.connect('filler-plc')
     await plc.publishAsync(FILLER_TEMP, '{"value": 130}', { qos: 1 })
-    const dead = await recordOf(topics.UNS_KAFKA_TOPICS_DLQ, FILLER_TEMP)
+    const dead = await recordOf(topics.dlq, FILLER_TEMP)
     assert.ok(dead)
     assert.equal(dead.headers.schema, 'model.Filler')
     assert.equal(dead.headers['schema-version'], '2')

@@ -7,37 +7,22 @@ import { after, before, describe, it } from 'node:test'
 import spb from 'sparkplug-payload/lib/sparkplugPayloadProto.js'
 import { loadNamespace } from '../../src/namespace/index.js'
 import { startSimulator, type Simulator } from '../../scripts/simulator/index.js'
-import { createTopic, produce, readTopic, testBrokers, uniqueName } from '../helpers/kafka.js'
-import { eventually, startService, type TestService } from '../helpers/service.js'
+import { createTopic, produce, readTopic } from '../helpers/kafka.js'
+import { eventually, kafkaEnv, startService, uniqueTopics, type TestService } from '../helpers/service.js'
 
 const P = spb.org.eclipse.tahu.protobuf
 const FILLER = 'acme/berlin/packaging/line-1/filler'
 const PRESS_1 = 'acme/austin/assembly/line-1/press-1'
 
 describe('simulator against uns-bridge (births, values, write round trip)', () => {
-  const topics = {
-    telemetry: uniqueName('uns.telemetry'),
-    commands: uniqueName('uns.commands'),
-    state: uniqueName('uns.state'),
-    dlq: uniqueName('uns.dlq'),
-    sparkplug: uniqueName('uns.sparkplug'),
-  }
+  const topics = uniqueTopics()
   let svc: TestService
   let sim: Simulator
   const valueAt = (path: string): unknown => svc.service.tree.node(path)?.value?.value
 
   before(async () => {
     await createTopic(topics.commands)
-    svc = await startService({
-      UNS_KAFKA_BROKERS: testBrokers(),
-      UNS_KAFKA_TOPICS_TELEMETRY: topics.telemetry,
-      UNS_KAFKA_TOPICS_COMMANDS: topics.commands,
-      UNS_KAFKA_TOPICS_STATE: topics.state,
-      UNS_KAFKA_TOPICS_DLQ: topics.dlq,
-      UNS_KAFKA_TOPICS_SPARKPLUG: topics.sparkplug,
-      UNS_KAFKA_CONSUMER_GROUP: uniqueName('group'),
-      UNS_INSTANCE_ID: 'itest-sim',
-    })
+    svc = await startService(kafkaEnv({ UNS_INSTANCE_ID: 'itest-sim' }, topics))
     await eventually(() => (svc.service.health().kafka.consumer === 'running' ? true : undefined), 30000)
     sim = await startSimulator({
       url: svc.mqttUrl,
@@ -75,11 +60,17 @@ describe('simulator against uns-bridge (births, values, write round trip)', () =
       byEdge.get('acme-berlin/plc-packaging-1')?.devices.map((d) => d.device),
       ['filler-1'],
     )
-    // The raw births are in Kafka, keyed by their Sparkplug topic.
-    const raw = await readTopic(topics.sparkplug, 6)
+    // The raw births are in Kafka, keyed by their Sparkplug topic. One edge's data may come before the
+    // other's births: read until both births are there, not just the first six records.
+    const births = [
+      'spBv1.0/acme-berlin/NBIRTH/plc-packaging-1',
+      'spBv1.0/acme-austin/DBIRTH/plc-assembly-1/press-1',
+    ]
+    const raw = await readTopic(topics.sparkplug, Infinity, 15000, undefined, (rs) =>
+      births.every((b) => rs.some((r) => r.key === b)),
+    )
     const keys = raw.map((r) => r.key)
-    assert.ok(keys.includes('spBv1.0/acme-berlin/NBIRTH/plc-packaging-1'))
-    assert.ok(keys.includes('spBv1.0/acme-austin/DBIRTH/plc-assembly-1/press-1'))
+    for (const b of births) assert.ok(keys.includes(b), b)
   })
 
   it('puts live, changing values on the ACME paths of the namespace mapping, from Sparkplug and JSON', async () => {

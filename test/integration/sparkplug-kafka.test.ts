@@ -4,15 +4,8 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { P, dbirth, nbirth } from '../fixtures/sparkplug/index.js'
-import {
-  createTopic,
-  produce,
-  readTopic,
-  testBrokers,
-  uniqueName,
-  type ReadRecord,
-} from '../helpers/kafka.js'
-import { eventually, startService, type TestService } from '../helpers/service.js'
+import { createTopic, produce, readTopic, type ReadRecord } from '../helpers/kafka.js'
+import { eventually, kafkaEnv, startService, uniqueTopics, type TestService } from '../helpers/service.js'
 import { connectEdge, record, send, sleep, type Received } from './sparkplug-helpers.js'
 
 const PRESS = 'plant/site/area/line/press'
@@ -21,30 +14,22 @@ describe('Sparkplug <-> Kafka', () => {
   let svc: TestService
   let edge: Awaited<ReturnType<typeof connectEdge>>
   let dcmds: Received[]
-  const topics = {
-    telemetry: uniqueName('uns.telemetry'),
-    commands: uniqueName('uns.commands'),
-    state: uniqueName('uns.state'),
-    dlq: uniqueName('uns.dlq'),
-    sparkplug: uniqueName('uns.sparkplug'),
-  }
+  const topics = uniqueTopics()
   const nb = nbirth()
   const db = dbirth(1)
   const T0 = 1764072000000
 
   before(async () => {
     await createTopic(topics.commands)
-    svc = await startService({
-      UNS_NAMESPACE_DIR: 'test/fixtures/sparkplug/namespace',
-      UNS_KAFKA_BROKERS: testBrokers(),
-      UNS_KAFKA_TOPICS_TELEMETRY: topics.telemetry,
-      UNS_KAFKA_TOPICS_COMMANDS: topics.commands,
-      UNS_KAFKA_TOPICS_STATE: topics.state,
-      UNS_KAFKA_TOPICS_DLQ: topics.dlq,
-      UNS_KAFKA_TOPICS_SPARKPLUG: topics.sparkplug,
-      UNS_KAFKA_CONSUMER_GROUP: uniqueName('group'),
-      UNS_INSTANCE_ID: 'itest-spb',
-    })
+    svc = await startService(
+      kafkaEnv(
+        {
+          UNS_NAMESPACE_DIR: 'test/fixtures/sparkplug/namespace',
+          UNS_INSTANCE_ID: 'itest-spb',
+        },
+        topics,
+      ),
+    )
     await eventually(() => (svc.service.health().kafka.consumer === 'running' ? true : undefined), 30000)
     edge = await connectEdge(svc.mqttUrl, 'G1', 'E1', 0)
     dcmds = await record(edge, 'spBv1.0/G1/DCMD/E1/D1')

@@ -16,7 +16,7 @@ import {
   type KafkaClient,
   type KafkaClientConfig,
   type KafkaRecord,
-} from '../../src/bridge/kafka-client.js'
+} from '../../src/kafka/kafka-client.js'
 import { UnsError } from '../../src/errors.js'
 import { createLogger } from '../../src/logger.js'
 import { freePort, startKafka, type LocalKafka } from '../../scripts/local-kafka.js'

@@ -1,12 +1,8 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { Ajv2020 } from 'ajv/dist/2020.js'
-import {
-  loadNamespace,
-  MODEL_SCHEMA_KEYWORDS,
-  modelSchema,
-  modelSchemaId,
-} from '../../src/namespace/index.js'
+import { loadNamespace, modelSchema } from '../../src/namespace/index.js'
+import { MODEL_SCHEMA_KEYWORDS, modelSchemaId } from '../../src/namespace/model-schema.js'
 
 const def = await loadNamespace('namespace')
 const ajv = new Ajv2020({ strict: true, allowUnionTypes: true })

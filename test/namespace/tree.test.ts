@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { UnsError } from '../../src/errors.js'
 import { createNamespaceTree, loadNamespace, type ValueChange } from '../../src/namespace/index.js'
-import type { UnsEvent } from '../../src/uns-event.js'
+import type { UnsEvent } from '../../src/uns/index.js'
 
 const def = await loadNamespace('namespace')
 const FILLER = 'acme/berlin/packaging/line-1/filler'
@@ -64,7 +64,7 @@ test('applies a value: value, timestamp, quality, datatype, source, lastSeen and
   clock = 5_000
   assert.deepEqual(t.apply(ev(`${FILLER}/temperature`, 21.5, { datatype: 'Float', quality: 'uncertain' })), {
     ok: true,
-    value: { created: false, changed: true },
+    value: { created: false, changed: true, class: 'telemetry' },
   })
   clock = 6_000
   t.apply(ev(`${FILLER}/temperature`, 22, { timestamp: 1764072001000 }))
@@ -88,7 +88,7 @@ test('lenient mode adds an undeclared path flagged declared: false and keeps the
   const t = tree('lenient')
   const before = t.children('acme/berlin')
   const r = t.apply(ev('acme/berlin/packaging/line-1/robot/joint/angle', 90))
-  assert.deepEqual(r, { ok: true, value: { created: true, changed: true } })
+  assert.deepEqual(r, { ok: true, value: { created: true, changed: true, class: undefined } })
   const robot = t.node('acme/berlin/packaging/line-1/robot')
   assert.equal(robot.declared, false)
   assert.equal(robot.leafCount, 1)
@@ -132,7 +132,7 @@ test('a tombstone deletes the value; undeclared nodes left empty disappear with 
   assert.equal(t.children('acme').leafCount, base.leafCount + 1)
   assert.deepEqual(t.apply(ev(`${FILLER}/temperature`, null, { tombstone: true })), {
     ok: true,
-    value: { created: false, changed: true },
+    value: { created: false, changed: true, class: 'telemetry' },
   })
   assert.equal(t.node(`${FILLER}/temperature`).value, undefined)
   assert.equal(t.node(`${FILLER}/temperature`).declared, true)
@@ -150,7 +150,7 @@ test('a tombstone deletes the value; undeclared nodes left empty disappear with 
   // Deleting what is not there changes nothing.
   assert.deepEqual(t.apply(ev('acme/nowhere', null, { tombstone: true })), {
     ok: true,
-    value: { created: false, changed: false },
+    value: { created: false, changed: false, class: undefined },
   })
 })
 
@@ -159,7 +159,7 @@ test('historical events do not change the current value', () => {
   t.apply(ev(`${FILLER}/pressure`, 3))
   assert.deepEqual(t.apply(ev(`${FILLER}/pressure`, 1, { historical: true, timestamp: 1 })), {
     ok: true,
-    value: { created: false, changed: false },
+    value: { created: false, changed: false, class: 'telemetry' },
   })
   assert.equal(t.node(`${FILLER}/pressure`).value?.value, 3)
 })

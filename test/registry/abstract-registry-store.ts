@@ -2,7 +2,7 @@
 // runs against every implementation). The lead's Kafka store runs it too, from test/integration.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import type { RegistryRecord, RegistryStore } from '../../src/registry/index.js'
+import type { RegistryRecord, RegistryStore } from '../../src/registry/store.js'
 
 /** One shared log (a Kafka topic, a memory log) that can be opened several times, like several instances. */
 export interface StoreBackend {

@@ -1,4 +1,5 @@
-import { createMemoryLog, createMemoryStore } from '../../src/registry/index.js'
+import { createMemoryStore } from '../../src/registry/index.js'
+import { createMemoryLog } from '../../src/registry/memory-store.js'
 import { runRegistryStoreSuite } from './abstract-registry-store.js'
 
 runRegistryStoreSuite('memory store', async () => {

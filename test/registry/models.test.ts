@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { loadNamespace } from '../../src/namespace/index.js'
-import { createMemoryLog, createMemoryStore, createRegistry } from '../../src/registry/index.js'
-import type { BindingPolicy } from '../../src/registry/index.js'
+import { createMemoryStore, createRegistry } from '../../src/registry/index.js'
+import { createMemoryLog } from '../../src/registry/memory-store.js'
+import type { BindingPolicy } from '../../src/registry/types.js'
 
 const definition = await loadNamespace('namespace')
 const FILLER = 'acme/berlin/packaging/line-1/filler'

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { parseRecordBytes, toRecordBytes } from '../../src/registry/record-codec.js'
-import { recordKey, type RegistryRecord } from '../../src/registry/index.js'
+import { recordKey, type RegistryRecord } from '../../src/registry/store.js'
 
 const schema: RegistryRecord = {
   type: 'schema',

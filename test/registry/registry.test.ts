@@ -1,14 +1,9 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { UnsError } from '../../src/errors.js'
-import {
-  createMemoryLog,
-  createMemoryStore,
-  createRegistry,
-  recordKey,
-  UNS_ENVELOPE_SUBJECT,
-  type RegistryRecord,
-} from '../../src/registry/index.js'
+import { createMemoryStore, createRegistry, UNS_ENVELOPE_SUBJECT } from '../../src/registry/index.js'
+import { createMemoryLog } from '../../src/registry/memory-store.js'
+import { recordKey, type RegistryRecord } from '../../src/registry/store.js'
 
 const temp = { type: 'object', properties: { temp: { type: 'number' } }, additionalProperties: false }
 const tempUnit = {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { encodeCommand, encodeRebirthRequest } from '../../src/sparkplug/index.js'
+import { encodeCommand, encodeRebirthRequest } from '../../src/sparkplug/encode.js'
 import { ARRAY_VECTORS, P, hex } from '../fixtures/sparkplug/index.js'
 
 const decode = (b: Uint8Array) => P.Payload.decode(b)

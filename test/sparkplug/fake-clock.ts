@@ -1,5 +1,5 @@
 // A manual clock for the host's reorder timer and rate limits.
-import type { Clock } from '../../src/sparkplug/index.js'
+import type { Clock } from '../../src/sparkplug/host-types.js'
 
 export interface FakeClock extends Clock {
   advance(ms: number): void

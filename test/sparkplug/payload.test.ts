@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { decodePayload, type MetricResolver, type SparkplugMetric } from '../../src/sparkplug/index.js'
+import { decodePayload, type MetricResolver } from '../../src/sparkplug/index.js'
+import { type SparkplugMetric } from '../../src/sparkplug/payload.js'
 import { ARRAY_VECTORS, P, T0, encode, hex, quality, u64, type IMetric } from '../fixtures/sparkplug/index.js'
 
 const DT = P.DataType

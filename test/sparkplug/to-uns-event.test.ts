@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { toUnsEvent } from '../../src/sparkplug/index.js'
+import { toUnsEvent } from '../../src/sparkplug/to-uns-event.js'
 import type { MetricUpdate } from '../../src/sparkplug/host-types.js'
 
 function update(properties: MetricUpdate['properties'], extra: Partial<MetricUpdate> = {}): MetricUpdate {

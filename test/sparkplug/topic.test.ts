@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { parseSparkplugTopic } from '../../src/sparkplug/index.js'
+import { parseSparkplugTopic } from '../../src/sparkplug/topic.js'
 
 test('parses node topics without a device id [tck-id-topic-structure]', () => {
   assert.deepEqual(parseSparkplugTopic('spBv1.0/Plant 1/NBIRTH/Edge-1'), {

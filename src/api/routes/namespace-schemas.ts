@@ -1,8 +1,8 @@
 // Request and response schemas of the namespace routes (TypeBox = JSON Schema). Response schemas also
 // drive fast-json-stringify, so every field a client may read must be listed here.
 import { Type, type TSchema } from '@sinclair/typebox'
-import { FIELD_CLASSES, FIELD_TYPES } from '../../schemas/index.js'
-import { QUALITIES } from '../../uns-event.js'
+import { FIELD_CLASSES, FIELD_TYPES } from '../../namespace/index.js'
+import { QUALITIES } from '../../uns/index.js'
 
 export const MAX_LIMIT = 1000
 export const MAX_DEPTH = 16
@@ -18,7 +18,8 @@ export function StringEnum<T extends string>(values: readonly T[], description?:
 
 const Quality = StringEnum(QUALITIES, 'PRODUCT.md §3')
 const JsonValue = Type.Unknown({
-  description: 'The current value; 64-bit integers are decimal strings, bytes are base64',
+  description:
+    'The current value; Int64/UInt64 values (and 64-bit integers beyond 2^53) are decimal strings, bytes are base64',
 })
 const EpochMs = (description: string) => Type.Number({ description: `${description}, epoch milliseconds` })
 
@@ -27,6 +28,7 @@ export const ValueOut = Type.Object({
   value: JsonValue,
   timestamp: EpochMs('Source timestamp'),
   quality: Quality,
+  staleSince: Type.Optional(EpochMs('Since when the value is stale (timestamp stays the last sample)')),
   datatype: Type.Optional(Type.String({ description: 'Sparkplug datatype when known' })),
   source: Type.String({ description: 'MQTT client id or Sparkplug edge node' }),
   lastSeen: EpochMs('When the service received it'),
@@ -36,6 +38,7 @@ const ValueSummary = Type.Object({
   value: JsonValue,
   timestamp: EpochMs('Source timestamp'),
   quality: Quality,
+  staleSince: Type.Optional(EpochMs('Since when the value is stale')),
 })
 
 export const TreeEntryOut = Type.Recursive(

@@ -5,7 +5,7 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsync } from 'fastify'
 import type {} from '@fastify/swagger'
 import type { SparkplugApi } from '../../sparkplug/index.js'
-import type { UnsValue } from '../../uns-event.js'
+import type { UnsValue } from '../../uns/index.js'
 
 export interface WriteRoutesOptions {
   readonly write: SparkplugApi['write']

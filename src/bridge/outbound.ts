@@ -1,0 +1,157 @@
+// MQTT -> Kafka: accepted values to their routed topic and the compacted state topic, raw Sparkplug
+// messages and refusals to their own topics, through the bounded, ordered producer. QoS 1 input gets
+// the promise of every ack (the PUBACK waits for it); QoS 0 is best effort, counted, never awaited.
+import type { Metrics } from '../metrics.js'
+import type { BufferedProducer, KafkaRecord } from '../kafka/index.js'
+import type { AuditEvent } from '../security/index.js'
+import type { InboundMessage, Rejection, UnsEvent } from '../uns/index.js'
+import { toDeadLetterRecord, toRoutedRecord, toSparkplugRecord, toStateRecord } from './mqtt-to-kafka.js'
+import { renderOutbound, type Router } from './rules.js'
+import { createStateCoalescer } from './state-coalescer.js'
+
+/** Where an accepted value sits in the namespace: what routing needs, from the tree's answer. */
+export interface Placement {
+  readonly levels: readonly string[]
+  /** The declared class of the tag; undefined for undeclared paths. */
+  readonly tagClass: string | undefined
+}
+
+export interface Outbound {
+  /**
+   * An accepted value to its routed topic (the bytes of `message`) and its new current value
+   * (`envelopeJson`, null for a tombstone) to the state topic.
+   */
+  forward(
+    message: InboundMessage,
+    event: UnsEvent,
+    placement: Placement,
+    envelopeJson: string | null,
+    headers?: Readonly<Record<string, string>>,
+  ): Promise<void> | undefined
+  sparkplugRaw(message: InboundMessage, receivedAt: number): Promise<void> | undefined
+  deadLetter(message: InboundMessage, rejection: Rejection, receivedAt: number): Promise<void> | undefined
+  /**
+   * One audit event (src/security) as a JSON record on the audit topic, keyed by identity so one identity's
+   * events stay in order. Best effort like QoS 0: counted (`uns_bridge_records_total{direction="audit"}`),
+   * never awaited; the log and `uns_audit_events_total` keep every event even when Kafka is away.
+   */
+  audit(event: AuditEvent): void
+  /** Sends the coalesced state records now (shutdown). */
+  flush(): void
+}
+
+export interface OutboundConfig {
+  readonly instanceId: string
+  /** Random per process: marks this process's own state records. */
+  readonly session: string
+  readonly stateCoalesceMs: number
+  readonly topics: {
+    readonly state: string
+    readonly dlq: string
+    readonly sparkplug: string
+    readonly audit: string
+  }
+}
+
+export function createOutbound(
+  deps: { producer: BufferedProducer; metrics: Metrics; router: Router },
+  config: OutboundConfig,
+): Outbound {
+  const { producer, metrics, router } = deps
+  const stateCoalescer = createStateCoalescer(
+    { produce: (records) => void send(records, true, 'state')?.catch(() => {}) },
+    { intervalMs: config.stateCoalesceMs },
+  )
+
+  /** Queues records; for must-deliver input returns the promise of all their acks. */
+  function send(
+    records: KafkaRecord[],
+    mustDeliver: boolean,
+    direction: string,
+    route = direction,
+  ): Promise<void> | undefined {
+    const acks: Promise<void>[] = []
+    const stopTimer = metrics.kafkaProduceSeconds.startTimer({ direction, route })
+    for (const record of records) {
+      const result = producer.produce(record, mustDeliver)
+      if (result.status === 'dropped') {
+        metrics.bridgeRecords.inc({ direction, result: 'dropped' })
+        continue
+      }
+      acks.push(
+        result.acked.then(
+          () => void metrics.bridgeRecords.inc({ direction, result: 'sent' }),
+          (err: Error) => {
+            metrics.bridgeRecords.inc({ direction, result: 'failed' })
+            if (route !== direction) metrics.routeErrors.inc({ route })
+            throw err
+          },
+        ),
+      )
+    }
+    const stats = producer.stats()
+    metrics.bridgeBufferRecords.set(stats.bufferedRecords)
+    metrics.bridgeBufferBytes.set(stats.bufferedBytes)
+    const all = (acks.length === 1 ? (acks[0] as Promise<void>) : Promise.all(acks)).then(
+      () => void stopTimer(),
+    )
+    if (mustDeliver) return all
+    all.catch(() => {}) // best effort (QoS 0): counted above, nobody waits
+    return undefined
+  }
+
+  return {
+    forward(message, event, placement, envelopeJson, headers) {
+      const records: KafkaRecord[] = []
+      let routeName = 'state'
+      // A transient value (Sparkplug is_transient) is current but not history: no routed record.
+      if (!event.tombstone && event.transient !== true) {
+        const { levels, tagClass } = placement
+        const route = router.route(levels, tagClass)
+        const target =
+          route &&
+          renderOutbound(route, {
+            path: event.path,
+            levels,
+            clientId: message.clientId,
+            class: tagClass ?? '',
+          })
+        if (route && target) {
+          records.push(
+            toRoutedRecord(message, { topic: route.topic, ...target }, config.instanceId, tagClass, headers),
+          )
+          routeName = route.name
+          metrics.routeRecords.inc({ route: route.name })
+          metrics.routeBytes.inc({ route: route.name }, message.payload.length)
+        } else {
+          metrics.routeRecords.inc({ route: route ? `${route.name}:unrenderable` : 'unrouted' })
+        }
+      }
+      // A historical value (Sparkplug is_historical) is history only: it must not become the current state.
+      if (event.historical !== true) {
+        const state = toStateRecord(event, envelopeJson, config.topics.state, config.session)
+        if (config.stateCoalesceMs > 0) stateCoalescer.add(state)
+        else records.push(state)
+      }
+      return records.length === 0 ? undefined : send(records, message.qos > 0, 'mqtt_to_kafka', routeName)
+    },
+    sparkplugRaw(message, receivedAt) {
+      const record = toSparkplugRecord(message, config.topics.sparkplug, config.instanceId, receivedAt)
+      return send([record], message.qos > 0, 'sparkplug_raw')
+    },
+    deadLetter(message, rejection, receivedAt) {
+      const record = toDeadLetterRecord(message, rejection, config.topics.dlq, config.instanceId, receivedAt)
+      return send([record], message.qos > 0, 'dead_letter')
+    },
+    audit(event) {
+      const record: KafkaRecord = {
+        topic: config.topics.audit,
+        key: event.identity,
+        value: Buffer.from(JSON.stringify(event)),
+        headers: { 'content-type': 'application/json', origin: config.instanceId },
+      }
+      void send([record], false, 'audit')
+    },
+    flush: () => stateCoalescer.flush(),
+  }
+}

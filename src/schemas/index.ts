@@ -1,1 +1,0 @@
-export { namespaceFileSchema, FIELD_CLASSES, FIELD_TYPES } from './namespace-file-schema.js'
