@@ -68,16 +68,20 @@ export function createPipeline(deps: PipelineDeps, config: { instanceId: string 
     return bridge?.deadLetter(message, rejection, receivedAt)
   }
 
-  /** registry.check -> tree.apply -> Kafka; `json` is the envelope when the caller already wrote it. */
+  /**
+   * registry.check -> tree.apply -> Kafka; `json` is the envelope when the caller already encoded it
+   * (the Sparkplug path: the same bytes go to the telemetry and the state record).
+   */
   function accept(
     message: InboundMessage,
     event: UnsEvent,
     path: UnsPath,
-    json: string | undefined,
+    json: Buffer | undefined,
     receivedAt: number,
     extraHeaders?: Readonly<Record<string, string>>,
   ): { accepted: boolean; ack: Promise<void> | undefined } {
-    let headers: Record<string, string> | undefined = extraHeaders ? { ...extraHeaders } : undefined
+    // Shared by every metric of a message; copied only when this value adds its own.
+    let headers: Record<string, string> | undefined
     if (event.tombstone !== true) {
       const verdict = registry.check(event)
       metrics.stageEvents.inc({ stage: 'registry_checked' })
@@ -87,7 +91,7 @@ export function createPipeline(deps: PipelineDeps, config: { instanceId: string 
         return { accepted: false, ack }
       }
       if (verdict.subject !== undefined) {
-        headers ??= {}
+        headers = { ...extraHeaders }
         headers.schema = `${verdict.subject}@${verdict.version ?? 'unknown'}`
         if (verdict.verdict === 'warn') {
           headers['validation-warning'] = JSON.stringify(verdict.errors)
@@ -104,7 +108,10 @@ export function createPipeline(deps: PipelineDeps, config: { instanceId: string 
     metrics.ingestEvents.inc({ result: 'accepted', reason: '' })
     const envelope = event.tombstone === true ? null : (json ?? toEnvelopeJson(event))
     const placement = { levels: path.levels, tagClass: applied.value.class }
-    return { accepted: true, ack: bridge?.forward(message, event, placement, envelope, headers) }
+    return {
+      accepted: true,
+      ack: bridge?.forward(message, event, placement, envelope, headers ?? extraHeaders),
+    }
   }
 
   function handleJson(message: InboundMessage, receivedAt: number): PublishOutcome {
@@ -149,14 +156,15 @@ export function createPipeline(deps: PipelineDeps, config: { instanceId: string 
     const headers = { 'sparkplug-topic': result.topic }
     for (const { event, path, json } of result.values) {
       // The telemetry record of a metric carries its JSON envelope at the UNS path.
+      const payload = Buffer.from(json)
       const derived: InboundMessage = {
         topic: path.text,
-        payload: Buffer.from(json),
+        payload,
         qos,
         retain: event.historical !== true,
         clientId: event.source,
       }
-      const r = accept(derived, event, path, json, receivedAt, headers)
+      const r = accept(derived, event, path, payload, receivedAt, headers)
       collect(r.ack)
       // History goes to Kafka only; the retained MQTT topic carries the current value.
       if (r.accepted && event.historical !== true)

@@ -28,6 +28,7 @@ interface Forwarded {
   message: InboundMessage
   event: UnsEvent
   placement: Placement
+  /** As text, whether the pipeline handed over a string or the bytes. */
   envelope: string | null
   headers: Readonly<Record<string, string>> | undefined
   done: Deferred<void>
@@ -42,7 +43,8 @@ function recordingBridge() {
   const bridge: NonNullable<PipelineDeps['bridge']> = {
     forward(message, event, placement, envelope, headers) {
       const done = deferred()
-      forwarded.push({ message, event, placement, envelope, headers, done })
+      const text = envelope === null || typeof envelope === 'string' ? envelope : envelope.toString()
+      forwarded.push({ message, event, placement, envelope: text, headers, done })
       return done.promise
     },
     sparkplugRaw(message, receivedAt) {

@@ -23,6 +23,8 @@ export { createRecordLocator, type RecordLocation } from './locate.js'
 
 export interface BridgeConfig extends KafkaClientConfig, BufferedProducerConfig {
   readonly instanceId: string
+  /** Headers of routed records (kafka.telemetryHeaders). */
+  readonly telemetryHeaders?: 'lean' | 'full'
   readonly consumerGroup: string
   readonly routes: readonly OutboundRouteConfig[]
   readonly defaultRoutes: boolean

@@ -19,6 +19,23 @@ export interface RouteTarget {
   readonly headers: Readonly<Record<string, string>>
 }
 
+/**
+ * Which headers a routed (telemetry) record carries (`kafka.telemetryHeaders`, issue 13). Every header
+ * is encoded with every record, and eight of them tripled the client's encoding cost (bench/README.md,
+ * "Header prices"). `lean` (the default) writes only what the key and value do not already say:
+ * the route's own headers, `schema` / `validation-warning` when the registry checked the value,
+ * `uns-path` when the route's key is not the path, and `origin` on a topic an inbound route reads
+ * back (loop prevention, kafka-to-mqtt.ts). `full` adds `mqtt-topic`, `mqtt-qos`, `mqtt-retain`,
+ * `source`, `content-type`, `uns-class` and `sparkplug-topic`, as before 0.2.
+ */
+export interface HeaderLayout {
+  readonly full: boolean
+  /** Whether the target topic is read back by an inbound route (lean: origin only there). */
+  readonly bridgedBack: boolean
+}
+
+const FULL: HeaderLayout = { full: true, bridgedBack: true }
+
 /** The record of one accepted publish on its routed topic; the value is the bytes as published. */
 export function toRoutedRecord(
   msg: InboundMessage,
@@ -26,7 +43,17 @@ export function toRoutedRecord(
   origin: string,
   tagClass: string | undefined,
   extraHeaders: Readonly<Record<string, string>> = {},
+  layout: HeaderLayout = FULL,
 ): KafkaRecord {
+  if (!layout.full) {
+    const headers: Record<string, string> = { ...target.headers }
+    if (target.key !== msg.topic) headers['uns-path'] = msg.topic
+    if (layout.bridgedBack) headers.origin = origin
+    const { schema, 'validation-warning': warning } = extraHeaders
+    if (schema !== undefined) headers.schema = schema
+    if (warning !== undefined) headers['validation-warning'] = warning
+    return { topic: target.topic, key: target.key, value: msg.payload, headers }
+  }
   const headers: Record<string, string> = {
     ...mqttHeaders(msg, origin),
     'uns-path': msg.topic,
@@ -41,14 +68,20 @@ export function toRoutedRecord(
 /** The compacted state record: key = path, value = envelope JSON, or null (tombstone) to delete. */
 export function toStateRecord(
   event: UnsEvent,
-  envelopeJson: string | null,
+  envelopeJson: string | Buffer | null,
   kafkaTopic: string,
   session: string,
 ): KafkaRecord {
   return {
     topic: kafkaTopic,
     key: event.path,
-    value: envelopeJson === null ? null : Buffer.from(envelopeJson),
+    // The Sparkplug path hands over the bytes its telemetry record carries: encoded once per metric.
+    value:
+      envelopeJson === null
+        ? null
+        : typeof envelopeJson === 'string'
+          ? Buffer.from(envelopeJson)
+          : envelopeJson,
     headers: {
       'uns-path': event.path,
       'content-type': 'application/json',

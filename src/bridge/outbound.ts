@@ -5,7 +5,13 @@ import type { Metrics } from '../metrics.js'
 import type { BufferedProducer, KafkaRecord } from '../kafka/index.js'
 import type { AuditEvent } from '../security/index.js'
 import type { InboundMessage, Rejection, UnsEvent } from '../uns/index.js'
-import { toDeadLetterRecord, toRoutedRecord, toSparkplugRecord, toStateRecord } from './mqtt-to-kafka.js'
+import {
+  toDeadLetterRecord,
+  toRoutedRecord,
+  toSparkplugRecord,
+  toStateRecord,
+  type HeaderLayout,
+} from './mqtt-to-kafka.js'
 import { renderOutbound, type Router } from './rules.js'
 import { createStateCoalescer } from './state-coalescer.js'
 
@@ -25,7 +31,7 @@ export interface Outbound {
     message: InboundMessage,
     event: UnsEvent,
     placement: Placement,
-    envelopeJson: string | null,
+    envelopeJson: string | Buffer | null,
     headers?: Readonly<Record<string, string>>,
   ): Promise<void> | undefined
   sparkplugRaw(message: InboundMessage, receivedAt: number): Promise<void> | undefined
@@ -45,6 +51,8 @@ export interface OutboundConfig {
   /** Random per process: marks this process's own state records. */
   readonly session: string
   readonly stateCoalesceMs: number
+  /** Headers of routed records: lean (default) or full (mqtt-to-kafka.ts HeaderLayout). */
+  readonly telemetryHeaders?: 'lean' | 'full'
   readonly topics: {
     readonly state: string
     readonly dlq: string
@@ -58,6 +66,17 @@ export function createOutbound(
   config: OutboundConfig,
 ): Outbound {
   const { producer, metrics, router } = deps
+  const full = config.telemetryHeaders === 'full'
+  // Per target topic: lean layouts write `origin` only where an inbound route reads the topic back.
+  const layouts = new Map<string, HeaderLayout>()
+  const layoutOf = (topic: string): HeaderLayout => {
+    let layout = layouts.get(topic)
+    if (layout === undefined) {
+      layout = { full, bridgedBack: router.inbound.some((r) => r.matches(topic)) }
+      layouts.set(topic, layout)
+    }
+    return layout
+  }
   const stateCoalescer = createStateCoalescer(
     { produce: (records) => void send(records, true, 'state')?.catch(() => {}) },
     { intervalMs: config.stateCoalesceMs },
@@ -118,7 +137,14 @@ export function createOutbound(
           })
         if (route && target) {
           records.push(
-            toRoutedRecord(message, { topic: route.topic, ...target }, config.instanceId, tagClass, headers),
+            toRoutedRecord(
+              message,
+              { topic: route.topic, ...target },
+              config.instanceId,
+              tagClass,
+              headers,
+              layoutOf(route.topic),
+            ),
           )
           routeName = route.name
           metrics.routeRecords.inc({ route: route.name })

@@ -259,6 +259,11 @@ const Kafka = Type.Object(
       description:
         "A batch is split into produce requests below this many bytes (uncompressed); keep it below the topics' max.message.bytes (broker default 1048588)",
     }),
+    telemetryHeaders: OneOf(['lean', 'full'], {
+      default: 'lean',
+      description:
+        "Headers of routed (telemetry) records. lean: the route's own headers, schema and validation-warning when a schema checked the value, uns-path only when the key is not the path, origin only on topics an inbound route reads back. full adds mqtt-topic, mqtt-qos, mqtt-retain, source, content-type, uns-class and sparkplug-topic (each costs client CPU per record: bench/README.md)",
+    }),
     topics: KafkaTopics,
     sasl: Type.Optional(
       Type.Object(

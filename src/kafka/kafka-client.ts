@@ -203,9 +203,10 @@ export function createKafkajsClient(config: KafkaClientConfig, logger: Logger): 
       producer = kafka.producer({
         allowAutoTopicCreation: true,
         maxInFlightRequests: 1,
-        retry: { retries: 0 },
-        // With idempotence kafkajs would retry for ever and never report an outage; the buffered
-        // producer retries (kafkajs warns about it once).
+        // kafkajs refuses idempotence without retries of its own, so `kafka.idempotent` keeps one:
+        // kafkajs#1303 (above) then applies again; idempotence is safe on the platformatic client
+        // (docs/decisions/0025).
+        retry: { retries: config.idempotent ? 1 : 0 },
         idempotent: config.idempotent ?? false,
       })
       await producer.connect()

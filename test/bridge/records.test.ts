@@ -39,6 +39,30 @@ describe('MQTT -> Kafka records', () => {
     })
   })
 
+  it('lean headers (the default): only what key and value do not say; origin only where read back', () => {
+    const lean = { full: false, bridgedBack: false }
+    const r = toRoutedRecord(
+      publish,
+      { topic: 'uns.telemetry', key: publish.topic, headers: { site: 'berlin' } },
+      'bridge-1',
+      'telemetry',
+      { schema: 'uns.envelope@1', 'sparkplug-topic': 'spBv1.0/G/DDATA/E/D' },
+      lean,
+    )
+    assert.equal(r.value, publish.payload)
+    assert.deepEqual(r.headers, { site: 'berlin', schema: 'uns.envelope@1' })
+    // A route keyed by something else than the path still names the path; a topic read back carries origin.
+    const keyed = toRoutedRecord(
+      publish,
+      { topic: 'uns.machines', key: 'filler', headers: {} },
+      'bridge-1',
+      undefined,
+      {},
+      { full: false, bridgedBack: true },
+    )
+    assert.deepEqual(keyed.headers, { 'uns-path': publish.topic, origin: 'bridge-1' })
+  })
+
   it('writes a tombstone (null value) to the state topic when a value is deleted', () => {
     const event = {
       path: 'a/b',
