@@ -108,6 +108,36 @@ const hasKafkaError = (err: unknown, id: string): boolean =>
   JSON.stringify(err, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))?.includes(`"${id}"`) ??
   false
 
+/**
+ * The library's error with the messages of the errors under it: "metadata failed 3 times." alone does
+ * not say why, the socket error under it does (ECONNREFUSED, a TLS or SASL refusal). Readiness and
+ * the logs show this message (test/integration/kafka-outage.test.ts).
+ */
+export function explain(err: unknown): Error {
+  if (!(err instanceof Error)) return new Error(String(err))
+  const leaves = new Set<string>()
+  const seen = new Set<unknown>()
+  const walk = (e: unknown, depth: number): void => {
+    if (depth > 6 || !(e instanceof Error) || seen.has(e)) return
+    seen.add(e)
+    const children = [...(e instanceof AggregateError ? (e.errors as unknown[]) : []), e.cause].filter(
+      (c) => c instanceof Error,
+    )
+    if (children.length === 0 && e !== err) leaves.add(e.message)
+    for (const c of children) walk(c, depth + 1)
+  }
+  walk(err, 0)
+  if (leaves.size === 0) return err
+  return new Error(`${err.message} (${[...leaves].slice(0, 3).join('; ')})`, { cause: err })
+}
+
+const explained =
+  <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
+  (...args: A): Promise<R> =>
+    fn(...args).catch((err: unknown) => {
+      throw explain(err)
+    })
+
 export function createPlatformaticClient(config: KafkaClientConfig, logger: Logger): KafkaClient {
   const security = toKafkaSecurity(config)
   const base: BaseOptions = {
@@ -335,7 +365,7 @@ export function createPlatformaticClient(config: KafkaClientConfig, logger: Logg
     partitions: (topic) => reader.partitions(topic),
     readPartition: (opts) => reader.readPartition(opts),
 
-    async connectProducer() {
+    connectProducer: explained(async () => {
       const old = producer
       producer = undefined
       if (old) await closeForced(old)
@@ -345,7 +375,7 @@ export function createPlatformaticClient(config: KafkaClientConfig, logger: Logg
         throw new Error('the Kafka client is closed')
       }
       producer = next
-    },
+    }),
 
     send: (records) =>
       queue(records.length, async () => {
@@ -361,7 +391,7 @@ export function createPlatformaticClient(config: KafkaClientConfig, logger: Logg
         }
       }),
 
-    async ensureTopics(topics) {
+    ensureTopics: explained(async (topics) => {
       const existing = await listTopics()
       const missing = topics.filter((t) => !existing.has(t.topic))
       if (missing.length === 0) return undefined
@@ -390,14 +420,14 @@ export function createPlatformaticClient(config: KafkaClientConfig, logger: Logg
       // kafkajs's waitForLeaders: a topic is usable once every partition has a leader.
       await waitForLeaders(missing.map((t) => t.topic))
       return replication
-    },
+    }),
 
-    async missingTopics(topics) {
+    missingTopics: explained(async (topics) => {
       const existing = await listTopics()
       return topics.filter((t) => !existing.has(t))
-    },
+    }),
 
-    async consume({ groupId, topics, fromBeginning, eachRecord, onCrash }) {
+    consume: explained(async ({ groupId, topics, fromBeginning, eachRecord, onCrash }) => {
       // Patterns are resolved once, at subscribe time, as kafkajs does.
       let names = topics.filter((t): t is string => typeof t === 'string')
       const patterns = topics.filter((t): t is RegExp => t instanceof RegExp)
@@ -437,9 +467,9 @@ export function createPlatformaticClient(config: KafkaClientConfig, logger: Logg
           await reader.stop()
         },
       }
-    },
+    }),
 
-    async tail({ groupId, topic, eachRecord, onCrash }) {
+    tail: explained(async ({ groupId, topic, eachRecord, onCrash }) => {
       // Next offset to read per partition: a restart resumes there instead of from the beginning.
       const next = new Map<number, bigint>()
       const waiters = new Set<() => void>()
@@ -522,7 +552,7 @@ export function createPlatformaticClient(config: KafkaClientConfig, logger: Logg
         },
       }
       return handle
-    },
+    }),
 
     async close() {
       closed = true

@@ -16,7 +16,12 @@ describe('bridge rules', () => {
   let svc: TestService
   before(async () => {
     svc = await startService(
-      kafkaEnv({ UNS_INSTANCE_ID: 'rules-a', UNS_KAFKA_TOPIC_PARTITIONS: '2' }),
+      // Full headers here (uns-class below); the lean default is held by bridge-foundation.test.ts.
+      kafkaEnv({
+        UNS_INSTANCE_ID: 'rules-a',
+        UNS_KAFKA_TOPIC_PARTITIONS: '2',
+        UNS_KAFKA_TELEMETRY_HEADERS: 'full',
+      }),
       `
 bridge:
   defaultRoutes: false

@@ -187,3 +187,14 @@ describe('record bytes cache', () => {
       for (const s of strings) assert.deepEqual(bytes(s), Buffer.from(s), s)
   })
 })
+
+describe('platformatic errors in readiness and logs', () => {
+  it('name the socket error under "metadata failed 3 times."', async () => {
+    const { explain } = await import('../../src/kafka/kafka-client-platformatic.js')
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' })
+    const net = new NetworkError('Connection to 127.0.0.1:1 failed.', { cause: refused })
+    const err = explain(new AggregateError([net, net], 'metadata failed 3 times.'))
+    assert.match(err.message, /^metadata failed 3 times\. \(connect ECONNREFUSED 127\.0\.0\.1:1\)$/)
+    assert.equal((err.cause as Error).message, 'metadata failed 3 times.')
+  })
+})
