@@ -41,7 +41,7 @@ export interface ConsumedRecord extends KafkaRecord {
 }
 
 export interface KafkaClientConfig {
-  /** Which client library; kafkajs when unset. */
+  /** Which client library; platformatic when unset (docs/decisions/0025). */
   readonly client?: 'kafkajs' | 'platformatic'
   readonly brokers: readonly string[]
   /** Compression of produced batches; none when unset. */
@@ -135,12 +135,12 @@ const toConsumedHeaders = (raw: IHeaders | undefined): Record<string, string> =>
   return headers
 }
 
-/** The client `config.client` names (kafkajs by default); throws when its compression cannot run here. */
+/** The client `config.client` names (platformatic by default); throws when its compression cannot run here. */
 export function createKafkaClient(config: KafkaClientConfig, logger: Logger): KafkaClient {
   checkCompression(config.compression ?? 'none')
-  return config.client === 'platformatic'
-    ? createPlatformaticClient(config, logger)
-    : createKafkajsClient(config, logger)
+  return config.client === 'kafkajs'
+    ? createKafkajsClient(config, logger)
+    : createPlatformaticClient(config, logger)
 }
 
 const KAFKAJS_COMPRESSION = {

@@ -9,9 +9,9 @@ export function testBrokers(): string {
   return brokers
 }
 
-/** The Kafka client the service under test uses: UNS_KAFKA_CLIENT, kafkajs when unset. */
+/** The Kafka client the service under test uses: UNS_KAFKA_CLIENT, platformatic (the default) when unset. */
 export function testKafkaClient(): 'kafkajs' | 'platformatic' {
-  return process.env.UNS_KAFKA_CLIENT === 'platformatic' ? 'platformatic' : 'kafkajs'
+  return process.env.UNS_KAFKA_CLIENT === 'kafkajs' ? 'kafkajs' : 'platformatic'
 }
 
 export const uniqueName = (prefix: string): string => `${prefix}.${randomUUID().slice(0, 8)}`
