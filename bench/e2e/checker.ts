@@ -110,8 +110,9 @@ export async function startChecker(
           if (!key.includes('/DDATA/') || !m.value) continue
           try {
             const p = P.Payload.decode(m.value)
-            // The counter is the device's first metric, alias 1 (the edge node has no own metrics).
-            const counter = p.metrics.find((x) => Number(x.alias) === 1)
+            // The counter is the device's first metric (alias 1 on device 1; aliases are unique
+            // across an edge node's devices, so device 2 starts after device 1's last alias).
+            const counter = p.metrics[0]
             if (!counter || counter.longValue === null || counter.longValue === undefined) {
               counts.corrupt++
               continue

@@ -77,8 +77,11 @@ export async function startServiceChild(o: {
   brokers: string
   topicPrefix: string
   cpuProfileDir?: string
+  /** More UNS_* settings (kafka.client, kafka.telemetryHeaders, ...). */
+  env?: Readonly<Record<string, string>>
 }): Promise<ServiceChild> {
   const env = {
+    ...o.env,
     UNS_MQTT_PORT: String(o.mqttPort),
     UNS_HTTP_PORT: String(o.httpPort),
     UNS_HOST: '127.0.0.1',

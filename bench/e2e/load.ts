@@ -10,6 +10,8 @@ import { buildLayout } from '../../scripts/simulator/layouts.js'
 export interface LoadPlan {
   readonly url: string
   readonly sparkplugClients: number
+  /** Devices per Sparkplug edge node, each its own DDATA (default 1). */
+  readonly devices?: number
   readonly jsonClients: number
   readonly metricsPerMessage: number
   /** Publishes in flight per client (closed loop); ignored when rates are given. */
@@ -57,7 +59,7 @@ async function main(plan: LoadPlan): Promise<LoadResult> {
   const layout = buildLayout({
     layout: 'generic',
     edges: plan.sparkplugClients,
-    devices: 1,
+    devices: plan.devices ?? 1,
     metrics: plan.metricsPerMessage,
     group: plan.group,
   })

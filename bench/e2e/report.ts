@@ -5,6 +5,7 @@ import { cpus, loadavg } from 'node:os'
 import { readFileSync, writeFileSync } from 'node:fs'
 
 export const SECTION = '## End-to-end (issue 7)'
+const DEFAULT_SECTION = SECTION
 
 const sh = (cmd: string): string => {
   try {
@@ -33,7 +34,7 @@ export function table(header: string[], rows: string[][]): string[] {
 }
 
 /** Replaces (or appends) the section in the README, keeping every other section. */
-export function writeSection(readmePath: string, body: string[]): void {
+export function writeSection(readmePath: string, body: string[], SECTION = DEFAULT_SECTION): void {
   const text = readFileSync(readmePath, 'utf8')
   const start = text.indexOf(`${SECTION}\n`)
   const section = `${SECTION}\n\n${body.join('\n')}\n`

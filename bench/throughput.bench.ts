@@ -1,0 +1,334 @@
+// Throughput bench (issue 13): the issue's load and two more, each on both Kafka clients and both
+// header layouts, with the Kafka ceiling of the same record layout in the same run (ratios, since the
+// 2 cores are shared):
+//   sparkplug: 10 edge nodes x 5 devices, DDATA of 10 alias-only metrics, QoS 1, 100 in flight per edge;
+//   json:      10 plain-JSON clients, QoS 1, 100 in flight each;
+//   mixed:     5 edge nodes x 5 devices and 5 JSON clients, 100 in flight each.
+// Every scenario row: uns-bridge (the CLI, a child) at max (closed loop), loss / duplicates / order per
+// key from a consumer reading Kafka back, CPU and peak RSS of the service; the ceiling row: the service's
+// own client adapter producing the same records alone (bench/e2e/client-ceiling.ts).
+// Writes the `## Throughput (issue 13)` section of bench/README.md. Run: npm run bench -- throughput
+// Options: --duration S (15), --scenarios sparkplug,json,mixed, --variants client:headers,... (all four
+// for sparkplug, kafkajs:full and platformatic:lean for the others), --half (a 50% run of the default
+// for latency), --profile (CPU profile of the default at max), --no-write.
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { loadavg } from 'node:os'
+import { join, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { freePort, startKafka } from '../scripts/local-kafka.js'
+import { startChecker } from './e2e/checker.js'
+import { startChild, startServiceChild } from './e2e/children.js'
+import type { ClientCeilingPlan, ClientCeilingResult } from './e2e/client-ceiling.js'
+import type { LoadPlan, LoadResult } from './e2e/load.js'
+import { cpuCores, peakRssMiB, sampleCpu } from './e2e/proc-stats.js'
+import { summariseProfile } from './e2e/profile.js'
+import { fmt, machine, table, writeSection } from './e2e/report.js'
+
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '15' },
+    warmup: { type: 'string', default: '3' },
+    scenarios: { type: 'string', default: 'sparkplug,json,mixed' },
+    variants: { type: 'string' },
+    half: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+    'no-write': { type: 'boolean', default: false },
+    /** More UNS_* settings for every service row, K=V,K=V (e.g. UNS_KAFKA_MAX_BATCH_RECORDS=5000). */
+    'service-env': { type: 'string', default: '' },
+  },
+})
+const DURATION_S = Number(args.duration)
+const WARMUP_S = Number(args.warmup)
+const METRICS = 10
+const WINDOW = 100
+const MAX_BATCH_RECORDS = 1000 // kafka.maxBatchRecords default
+const TOPIC_PARTITIONS = 3 // kafka.topicPartitions default
+const SERVICE_ENV = Object.fromEntries(
+  args['service-env']
+    .split(',')
+    .filter((kv) => kv.includes('='))
+    .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+)
+const say = (line: string): void => console.log(`[bench throughput] ${line}`)
+
+type Client = 'kafkajs' | 'platformatic'
+type Headers = 'lean' | 'full'
+interface Variant {
+  readonly client: Client
+  readonly headers: Headers
+}
+interface Scenario {
+  readonly name: string
+  readonly edges: number
+  readonly devices: number
+  readonly json: number
+}
+const SCENARIOS: Record<string, Scenario> = {
+  sparkplug: { name: 'sparkplug', edges: 10, devices: 5, json: 0 },
+  json: { name: 'json', edges: 0, devices: 1, json: 10 },
+  mixed: { name: 'mixed', edges: 5, devices: 5, json: 5 },
+}
+const parseVariants = (s: string): Variant[] =>
+  s.split(',').map((v) => {
+    const [client, headers] = v.split(':') as [Client, Headers]
+    return { client, headers }
+  })
+const variantsOf = (scenario: string): Variant[] =>
+  args.variants
+    ? parseVariants(args.variants)
+    : scenario === 'sparkplug'
+      ? parseVariants('kafkajs:full,platformatic:full,kafkajs:lean,platformatic:lean')
+      : parseVariants('kafkajs:full,platformatic:lean')
+
+interface Row {
+  readonly scenario: string
+  readonly what: string
+  readonly messagesPerS: number
+  readonly updatesPerS: number
+  readonly recordsPerS?: number
+  readonly latencyMs?: readonly [number, number, number]
+  readonly pubackMs?: readonly [number, number, number]
+  readonly check?: string
+  readonly rssMiB: number
+  readonly cpuCores: number
+  readonly usPerUpdate: number
+}
+
+async function ceiling(brokers: string[], sc: Scenario, v: Variant, prefix: string): Promise<Row> {
+  const plan: ClientCeilingPlan = {
+    brokers,
+    client: v.client,
+    headers: v.headers,
+    topicPrefix: prefix,
+    sparkplugClients: sc.edges,
+    devices: sc.devices,
+    jsonClients: sc.json,
+    metricsPerMessage: METRICS,
+    maxBatchRecords: MAX_BATCH_RECORDS,
+    topicPartitions: TOPIC_PARTITIONS,
+    warmupS: WARMUP_S,
+    durationS: DURATION_S,
+  }
+  const r = await startChild('bench/e2e/client-ceiling.ts', [
+    JSON.stringify(plan),
+  ]).result<ClientCeilingResult>()
+  const updates = (r.sparkplugMessages * METRICS + r.jsonMessages) / r.seconds
+  const cores = r.cpuS / r.seconds
+  return {
+    scenario: sc.name,
+    what: `ceiling: ${v.client} adapter alone, ${v.headers} headers`,
+    messagesPerS: (r.sparkplugMessages + r.jsonMessages) / r.seconds,
+    updatesPerS: updates,
+    recordsPerS: r.records / r.seconds,
+    rssMiB: r.maxRssMiB,
+    cpuCores: cores,
+    usPerUpdate: (cores * 1e6) / updates,
+  }
+}
+
+async function service(
+  brokers: string[],
+  sc: Scenario,
+  v: Variant,
+  prefix: string,
+  opts: { rates?: LoadPlan['rates']; profileDir?: string } = {},
+): Promise<{ row: Row; load: LoadResult }> {
+  const svc = await startServiceChild({
+    mqttPort: await freePort(),
+    httpPort: await freePort(),
+    brokers: brokers.join(','),
+    topicPrefix: prefix,
+    ...(opts.profileDir ? { cpuProfileDir: opts.profileDir } : {}),
+    env: {
+      ...SERVICE_ENV,
+      UNS_KAFKA_CLIENT: v.client,
+      UNS_KAFKA_TELEMETRY_HEADERS: v.headers,
+    },
+  })
+  const checker = await startChecker(
+    brokers,
+    { sparkplug: `${prefix}.sparkplug`, telemetry: `${prefix}.telemetry`, state: `${prefix}.state` },
+    { sparkplugPath: 'bench/', json: 'benchjson/' },
+  )
+  const plan: LoadPlan = {
+    url: svc.mqttUrl,
+    sparkplugClients: sc.edges,
+    devices: sc.devices,
+    jsonClients: sc.json,
+    metricsPerMessage: METRICS,
+    window: WINDOW,
+    warmupS: WARMUP_S,
+    durationS: DURATION_S,
+    group: 'bench',
+    jsonPrefix: 'benchjson',
+    ...(opts.rates ? { rates: opts.rates } : {}),
+  }
+  const load = startChild('bench/e2e/load.ts', [JSON.stringify(plan)])
+  await load.waitForLine('window-start', 120000)
+  const start = sampleCpu(svc.pid)
+  const windowStart = Date.now()
+  checker.measureWindow(windowStart, Infinity)
+  await load.waitForLine('window-end', (DURATION_S + 30) * 1000)
+  const end = sampleCpu(svc.pid)
+  checker.measureWindow(windowStart, Date.now())
+  const r = await load.result<LoadResult>()
+  const complete = await checker.waitFor(sc.edges > 0 ? r.sparkplugSent : 0, r.jsonSent, 30000)
+  const rss = peakRssMiB(svc.pid)
+  await svc.stop()
+  await checker.close()
+  const t = checker.totals()
+  const s = (r.windowEnd - r.windowStart) / 1000
+  const h = checker.latencyUs
+  const loss = r.sparkplugSent - t.sparkplugUnique + (r.jsonSent - t.jsonUnique)
+  const updates = (r.sparkplugAcked * METRICS + r.jsonAcked) / s
+  const cores = cpuCores(start, end)
+  say(
+    `${sc.name} ${v.client}:${v.headers}${opts.rates ? ' (50%)' : ''}: ${fmt(updates)} updates/s, ` +
+      `sent ${r.sparkplugSent} DDATA + ${r.jsonSent} JSON, seen ${t.sparkplugUnique} + ${t.jsonUnique}` +
+      `${complete ? '' : ' (INCOMPLETE after 30 s)'}, dup ${t.duplicates}, order ${t.outOfOrder}, ${fmt(cores, 2)} cores`,
+  )
+  return {
+    load: r,
+    row: {
+      scenario: sc.name,
+      what: `uns-bridge, ${v.client}, ${v.headers} headers${opts.rates ? ', 50% load' : ''}`,
+      messagesPerS: (r.sparkplugAcked + r.jsonAcked) / s,
+      updatesPerS: updates,
+      latencyMs: [h.percentile(50) / 1000, h.percentile(95) / 1000, h.percentile(99) / 1000],
+      ...(sc.json > 0 ? { pubackMs: r.pubackMs } : {}),
+      check: `${loss} / ${t.duplicates} / ${t.outOfOrder}`,
+      rssMiB: rss,
+      cpuCores: cores,
+      usPerUpdate: (cores * 1e6) / updates,
+    },
+  }
+}
+
+const started = Date.now()
+const loadAtStart = loadavg()
+mkdirSync(resolve('.cache'), { recursive: true })
+const dataDir = mkdtempSync(join(resolve('.cache'), 'bench-kafka-'))
+say(`starting a local Kafka in ${dataDir} ...`)
+const kafka = await startKafka({ port: 0, dataDir, log: say })
+const brokers = [kafka.bootstrap]
+const rows: Row[] = []
+const ratios: string[] = []
+let profileLines: string[] = []
+let run = 0
+try {
+  for (const name of args.scenarios.split(',')) {
+    const sc = SCENARIOS[name]
+    if (!sc) throw new Error(`unknown scenario ${name}; one of ${Object.keys(SCENARIOS).join(', ')}`)
+    for (const v of variantsOf(name)) {
+      run++
+      say(`${name}: ceiling ${v.client}:${v.headers}, ${DURATION_S} s ...`)
+      const c = await ceiling(brokers, sc, v, `tp${run}c`)
+      rows.push(c)
+      say(`${name}: uns-bridge ${v.client}:${v.headers}, ${DURATION_S} s ...`)
+      const m = await service(brokers, sc, v, `tp${run}s`)
+      rows.push(m.row)
+      ratios.push(
+        `${name}, ${v.client}:${v.headers}: uns-bridge / ceiling = ${fmt(m.row.updatesPerS / c.updatesPerS, 2)}`,
+      )
+      const isDefault = v.client === 'platformatic' && v.headers === 'lean'
+      if (isDefault && args.half) {
+        const w = (m.load.windowEnd - m.load.windowStart) / 1000
+        const rates = {
+          sparkplug: sc.edges > 0 ? m.load.sparkplugAcked / w / (sc.edges * sc.devices) / 2 : 0,
+          json: sc.json > 0 ? m.load.jsonAcked / w / sc.json / 2 : 0,
+        }
+        say(`${name}: uns-bridge ${v.client}:${v.headers} at 50%, ${DURATION_S} s ...`)
+        rows.push((await service(brokers, sc, v, `tp${run}h`, { rates })).row)
+      }
+      if (isDefault && args.profile && name === 'sparkplug') {
+        const profileDir = resolve('.cache/bench-profile-13')
+        rmSync(profileDir, { recursive: true, force: true })
+        mkdirSync(profileDir, { recursive: true })
+        say(`${name}: uns-bridge under node --cpu-prof, ${DURATION_S} s ...`)
+        const prof = await service(brokers, sc, v, `tp${run}p`, { profileDir })
+        const file = readdirSync(profileDir)
+          .filter((f) => f.endsWith('.cpuprofile'))
+          .sort((x, y) => statSync(join(profileDir, y)).size - statSync(join(profileDir, x)).size)[0]
+        if (file) {
+          const p = summariseProfile(join(profileDir, file))
+          profileLines = [
+            '',
+            `CPU profile of the service (${name}, ${v.client}, ${v.headers} headers, a separate run under \`node --cpu-prof\`, ${fmt(prof.row.updatesPerS)} metric updates/s; process life ${fmt(p.totalMs / 1000, 1)} s, idle ${fmt((100 * p.idleMs) / p.totalMs)}%):`,
+            '',
+            ...table(
+              ['package / stage', 'self time', 'incl. the builtins it called'],
+              p.attributed
+                .slice(0, 10)
+                .map((g) => [
+                  g.group,
+                  `${fmt(100 * (p.groups.find((x) => x.group === g.group)?.share ?? 0), 1)}%`,
+                  `${fmt(100 * g.share, 1)}%`,
+                ]),
+            ),
+            '',
+            ...table(
+              ['function', 'where', 'share'],
+              p.frames.slice(0, 12).map((f) => [`\`${f.name}\``, f.where, `${fmt(100 * f.share, 1)}%`]),
+            ),
+          ]
+        }
+      }
+    }
+  }
+} catch (err) {
+  say(`failed: ${(err as Error).stack ?? String(err)}`)
+  process.exitCode = 1
+} finally {
+  await kafka.stop()
+  rmSync(dataDir, { recursive: true, force: true })
+}
+if (process.exitCode === 1) process.exit(1)
+
+const body = [
+  `\`npm run bench -- throughput\` (this run: ${fmt((Date.now() - started) / 1000)} s, ${DURATION_S} s measured after ${WARMUP_S} s warm-up per row). Scenarios: sparkplug = 10 edge nodes x 5 devices, DDATA of ${METRICS} alias-only metrics;`,
+  `json = 10 JSON clients; mixed = 5 x 5 Sparkplug and 5 JSON; QoS 1, ${WINDOW} publishes in flight per client. uns-bridge rows: the CLI as a child, PUBACK after acks=all, validation and tree on,`,
+  "read back from Kafka: loss / duplicates / out of order per key. Ceiling rows: the service's own client adapter alone producing the same record layout (raw + telemetry per metric; state is coalesced and left out), batches of 1,000, one send at a time.",
+  'CPU and RSS: the process under test, from /proc. us/update: CPU microseconds per metric update.',
+  '',
+  ...machine(loadAtStart),
+  `- load average at end ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}`,
+  '',
+  ...table(
+    [
+      'scenario',
+      'what',
+      'metric updates/s',
+      'records/s',
+      'publish->Kafka read p50/p95/p99 ms',
+      'JSON PUBACK p50/p99 ms',
+      'loss / dup / order',
+      'peak RSS',
+      'CPU cores',
+      'us/update',
+    ],
+    rows.map((r) => [
+      r.scenario,
+      r.what,
+      fmt(r.updatesPerS),
+      r.recordsPerS === undefined ? '-' : fmt(r.recordsPerS),
+      r.latencyMs ? r.latencyMs.map((x) => fmt(x, 0)).join(' / ') : '-',
+      r.pubackMs ? `${fmt(r.pubackMs[0], 0)} / ${fmt(r.pubackMs[2], 0)}` : '-',
+      r.check ?? '-',
+      `${fmt(r.rssMiB)} MiB`,
+      fmt(r.cpuCores, 2),
+      fmt(r.usPerUpdate, 1),
+    ]),
+  ),
+  '',
+  'Ratios in this run:',
+  '',
+  ...ratios.map((r) => `- ${r}`),
+  ...profileLines,
+]
+console.log(body.join('\n'))
+if (!args['no-write']) {
+  writeSection('bench/README.md', body, '## Throughput (issue 13)')
+  say('wrote the "Throughput (issue 13)" section of bench/README.md')
+}
