@@ -82,7 +82,14 @@ export function createOutbound(
     { intervalMs: config.stateCoalesceMs },
   )
 
-  /** Queues records; for must-deliver input returns the promise of all their acks. */
+  // The buffer gauges are read by scrapes seconds apart: set at most this often, not per record.
+  const GAUGE_INTERVAL_MS = 100
+  let gaugesSetAt = 0
+
+  /**
+   * Queues records; for must-deliver input returns the promise of all their acks. One promise and one
+   * counter update per call, not per record (issue 13: the hot path made several per metric).
+   */
   function send(
     records: KafkaRecord[],
     mustDeliver: boolean,
@@ -90,29 +97,36 @@ export function createOutbound(
     route = direction,
   ): Promise<void> | undefined {
     const acks: Promise<void>[] = []
-    const stopTimer = metrics.kafkaProduceSeconds.startTimer({ direction, route })
+    const startedAt = performance.now()
+    let dropped = 0
     for (const record of records) {
       const result = producer.produce(record, mustDeliver)
-      if (result.status === 'dropped') {
-        metrics.bridgeRecords.inc({ direction, result: 'dropped' })
-        continue
-      }
-      acks.push(
-        result.acked.then(
-          () => void metrics.bridgeRecords.inc({ direction, result: 'sent' }),
-          (err: Error) => {
-            metrics.bridgeRecords.inc({ direction, result: 'failed' })
-            if (route !== direction) metrics.routeErrors.inc({ route })
-            throw err
-          },
-        ),
-      )
+      if (result.status === 'dropped') dropped++
+      else acks.push(result.acked)
     }
-    const stats = producer.stats()
-    metrics.bridgeBufferRecords.set(stats.bufferedRecords)
-    metrics.bridgeBufferBytes.set(stats.bufferedBytes)
+    if (dropped > 0) metrics.bridgeRecords.inc({ direction, result: 'dropped' }, dropped)
+    if (startedAt - gaugesSetAt >= GAUGE_INTERVAL_MS) {
+      gaugesSetAt = startedAt
+      const stats = producer.stats()
+      metrics.bridgeBufferRecords.set(stats.bufferedRecords)
+      metrics.bridgeBufferBytes.set(stats.bufferedBytes)
+    }
+    if (acks.length === 0) return mustDeliver ? Promise.resolve() : undefined
     const all = (acks.length === 1 ? (acks[0] as Promise<void>) : Promise.all(acks)).then(
-      () => void stopTimer(),
+      () => {
+        metrics.bridgeRecords.inc({ direction, result: 'sent' }, acks.length)
+        metrics.kafkaProduceSeconds.observe({ direction, route }, (performance.now() - startedAt) / 1000)
+      },
+      async (err: unknown) => {
+        // Rare: count exactly which records failed, then fail the caller with the first error.
+        const settled = await Promise.allSettled(acks)
+        const failed = settled.filter((x) => x.status === 'rejected').length
+        if (failed < acks.length)
+          metrics.bridgeRecords.inc({ direction, result: 'sent' }, acks.length - failed)
+        metrics.bridgeRecords.inc({ direction, result: 'failed' }, failed)
+        if (route !== direction) metrics.routeErrors.inc({ route }, failed)
+        throw err
+      },
     )
     if (mustDeliver) return all
     all.catch(() => {}) // best effort (QoS 0): counted above, nobody waits
