@@ -56,6 +56,8 @@ type Headers = 'lean' | 'full'
 interface Variant {
   readonly client: Client
   readonly headers: Headers
+  /** kafka.maxBatchRecords of the service and the ceiling's batch size. */
+  readonly batch: number
 }
 interface Scenario {
   readonly name: string
@@ -70,14 +72,16 @@ const SCENARIOS: Record<string, Scenario> = {
 }
 const parseVariants = (s: string): Variant[] =>
   s.split(',').map((v) => {
-    const [client, headers] = v.split(':') as [Client, Headers]
-    return { client, headers }
+    const [client, headers, batch] = v.split(':') as [Client, Headers, string | undefined]
+    return { client, headers, batch: batch ? Number(batch) : MAX_BATCH_RECORDS }
   })
 const variantsOf = (scenario: string): Variant[] =>
   args.variants
     ? parseVariants(args.variants)
     : scenario === 'sparkplug'
-      ? parseVariants('kafkajs:full,platformatic:full,kafkajs:lean,platformatic:lean')
+      ? parseVariants(
+          'kafkajs:full,platformatic:full,kafkajs:lean,platformatic:lean,kafkajs:lean:10000,platformatic:lean:10000',
+        )
       : parseVariants('kafkajs:full,platformatic:lean')
 
 interface Row {
@@ -104,7 +108,7 @@ async function ceiling(brokers: string[], sc: Scenario, v: Variant, prefix: stri
     devices: sc.devices,
     jsonClients: sc.json,
     metricsPerMessage: METRICS,
-    maxBatchRecords: MAX_BATCH_RECORDS,
+    maxBatchRecords: v.batch,
     topicPartitions: TOPIC_PARTITIONS,
     warmupS: WARMUP_S,
     durationS: DURATION_S,
@@ -116,7 +120,7 @@ async function ceiling(brokers: string[], sc: Scenario, v: Variant, prefix: stri
   const cores = r.cpuS / r.seconds
   return {
     scenario: sc.name,
-    what: `ceiling: ${v.client} adapter alone, ${v.headers} headers`,
+    what: `ceiling: ${v.client} adapter alone, ${v.headers} headers, batch ${v.batch}`,
     messagesPerS: (r.sparkplugMessages + r.jsonMessages) / r.seconds,
     updatesPerS: updates,
     recordsPerS: r.records / r.seconds,
@@ -143,6 +147,7 @@ async function service(
       ...SERVICE_ENV,
       UNS_KAFKA_CLIENT: v.client,
       UNS_KAFKA_TELEMETRY_HEADERS: v.headers,
+      UNS_KAFKA_MAX_BATCH_RECORDS: String(v.batch),
     },
   })
   const checker = await startChecker(
@@ -191,7 +196,7 @@ async function service(
     load: r,
     row: {
       scenario: sc.name,
-      what: `uns-bridge, ${v.client}, ${v.headers} headers${opts.rates ? ', 50% load' : ''}`,
+      what: `uns-bridge, ${v.client}, ${v.headers} headers, batch ${v.batch}${opts.rates ? ', 50% load' : ''}`,
       messagesPerS: (r.sparkplugAcked + r.jsonAcked) / s,
       updatesPerS: updates,
       latencyMs: [h.percentile(50) / 1000, h.percentile(95) / 1000, h.percentile(99) / 1000],
@@ -228,9 +233,9 @@ try {
       const m = await service(brokers, sc, v, `tp${run}s`)
       rows.push(m.row)
       ratios.push(
-        `${name}, ${v.client}:${v.headers}: uns-bridge / ceiling = ${fmt(m.row.updatesPerS / c.updatesPerS, 2)}`,
+        `${name}, ${v.client}:${v.headers}:${v.batch}: uns-bridge / ceiling = ${fmt(m.row.updatesPerS / c.updatesPerS, 2)}`,
       )
-      const isDefault = v.client === 'platformatic' && v.headers === 'lean'
+      const isDefault = v.client === 'platformatic' && v.headers === 'lean' && v.batch === MAX_BATCH_RECORDS
       if (isDefault && args.half) {
         const w = (m.load.windowEnd - m.load.windowStart) / 1000
         const rates = {
