@@ -93,6 +93,8 @@ interface Row {
   readonly latencyMs?: readonly [number, number, number]
   readonly pubackMs?: readonly [number, number, number]
   readonly check?: string
+  /** Mean records per Kafka send / mean send time, from the service's /metrics. */
+  readonly sends?: string
   readonly rssMiB: number
   readonly cpuCores: number
   readonly usPerUpdate: number
@@ -179,6 +181,15 @@ async function service(
   const r = await load.result<LoadResult>()
   const complete = await checker.waitFor(sc.edges > 0 ? r.sparkplugSent : 0, r.jsonSent, 30000)
   const rss = peakRssMiB(svc.pid)
+  // The service's own view of its Kafka sends: mean records per send and mean send time (one send at a
+  // time, so records/s through Kafka <= batch / send time).
+  const metricsText = await fetch(`${svc.httpUrl}/metrics`)
+    .then((res) => res.text())
+    .catch(() => '')
+  const series = (name: string): number =>
+    Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metricsText)?.[1] ?? NaN)
+  const sendMs = (1000 * series('uns_kafka_request_seconds_sum')) / series('uns_kafka_request_seconds_count')
+  const batchMean = series('uns_kafka_batch_records_sum') / series('uns_kafka_batch_records_count')
   await svc.stop()
   await checker.close()
   const t = checker.totals()
@@ -190,7 +201,8 @@ async function service(
   say(
     `${sc.name} ${v.client}:${v.headers}${opts.rates ? ' (50%)' : ''}: ${fmt(updates)} updates/s, ` +
       `sent ${r.sparkplugSent} DDATA + ${r.jsonSent} JSON, seen ${t.sparkplugUnique} + ${t.jsonUnique}` +
-      `${complete ? '' : ' (INCOMPLETE after 30 s)'}, dup ${t.duplicates}, order ${t.outOfOrder}, ${fmt(cores, 2)} cores`,
+      `${complete ? '' : ' (INCOMPLETE after 30 s)'}, dup ${t.duplicates}, order ${t.outOfOrder}, ${fmt(cores, 2)} cores, ` +
+      `Kafka sends: ${fmt(batchMean)} records in ${fmt(sendMs, 1)} ms on average`,
   )
   return {
     load: r,
@@ -202,6 +214,7 @@ async function service(
       latencyMs: [h.percentile(50) / 1000, h.percentile(95) / 1000, h.percentile(99) / 1000],
       ...(sc.json > 0 ? { pubackMs: r.pubackMs } : {}),
       check: `${loss} / ${t.duplicates} / ${t.outOfOrder}`,
+      sends: `${fmt(batchMean)} / ${fmt(sendMs, 0)} ms`,
       rssMiB: rss,
       cpuCores: cores,
       usPerUpdate: (cores * 1e6) / updates,
@@ -309,6 +322,7 @@ const body = [
       'publish->Kafka read p50/p95/p99 ms',
       'JSON PUBACK p50/p99 ms',
       'loss / dup / order',
+      'records per send / send time',
       'peak RSS',
       'CPU cores',
       'us/update',
@@ -321,6 +335,7 @@ const body = [
       r.latencyMs ? r.latencyMs.map((x) => fmt(x, 0)).join(' / ') : '-',
       r.pubackMs ? `${fmt(r.pubackMs[0], 0)} / ${fmt(r.pubackMs[2], 0)}` : '-',
       r.check ?? '-',
+      r.sends ?? '-',
       `${fmt(r.rssMiB)} MiB`,
       fmt(r.cpuCores, 2),
       fmt(r.usPerUpdate, 1),

@@ -23,31 +23,46 @@ export function createSparkplugMapper(section: SparkplugSection): SparkplugMappe
   const exact = new Map<string, SparkplugMappingDef>()
   for (const m of section.mappings) exact.set(key(m.group, m.edge, m.device), m)
   const template = section.pathTemplate
+  // A metric's path is asked for with every DATA message: the answer is kept per metric (issue 13: a
+  // path was built and parsed again per value). Bounded: metric names come from devices.
+  let known = new Map<string, Result<UnsPath>>()
 
   return {
     toUnsPath(id) {
-      let path: string
-      const device = id.device === undefined ? undefined : exact.get(key(id.group, id.edge, id.device))
-      const edge = exact.get(key(id.group, id.edge, undefined))
-      if (device !== undefined) path = `${device.path}/${device.metrics[id.metric] ?? id.metric}`
-      else if (edge !== undefined) {
-        const below = id.device === undefined ? '' : `${id.device}/`
-        path = `${edge.path}/${below}${edge.metrics[id.metric] ?? id.metric}`
-      } else {
-        path = template
-          .replace('{group}', id.group)
-          .replace('{edge}', id.edge)
-          // Node-level metrics have no device: drop the level rather than leave it empty.
-          .replace(id.device === undefined ? /\{device\}\/?/ : '{device}', id.device ?? '')
-          .replace('{metric}', id.metric)
-      }
-      const parsed = parseUnsPath(path)
-      if (parsed.ok) return parsed
-      const name = `${id.group}/${id.edge}${id.device === undefined ? '' : `/${id.device}`}/${id.metric}`
-      return fail(new SparkplugUnmappable([name, parsed.error.message], { ...id, path }))
+      const memoKey = `${key(id.group, id.edge, id.device)}\u0000${id.metric}`
+      const hit = known.get(memoKey)
+      if (hit !== undefined) return hit
+      const result = resolve(id)
+      if (known.size >= MEMO_MAX) known = new Map()
+      known.set(memoKey, result)
+      return result
     },
   }
+
+  function resolve(id: SparkplugMetricId): Result<UnsPath> {
+    let path: string
+    const device = id.device === undefined ? undefined : exact.get(key(id.group, id.edge, id.device))
+    const edge = exact.get(key(id.group, id.edge, undefined))
+    if (device !== undefined) path = `${device.path}/${device.metrics[id.metric] ?? id.metric}`
+    else if (edge !== undefined) {
+      const below = id.device === undefined ? '' : `${id.device}/`
+      path = `${edge.path}/${below}${edge.metrics[id.metric] ?? id.metric}`
+    } else {
+      path = template
+        .replace('{group}', id.group)
+        .replace('{edge}', id.edge)
+        // Node-level metrics have no device: drop the level rather than leave it empty.
+        .replace(id.device === undefined ? /\{device\}\/?/ : '{device}', id.device ?? '')
+        .replace('{metric}', id.metric)
+    }
+    const parsed = parseUnsPath(path)
+    if (parsed.ok) return parsed
+    const name = `${id.group}/${id.edge}${id.device === undefined ? '' : `/${id.device}`}/${id.metric}`
+    return fail(new SparkplugUnmappable([name, parsed.error.message], { ...id, path }))
+  }
 }
+
+const MEMO_MAX = 100_000
 
 function key(group: string, edge: string, device: string | undefined): string {
   // NUL cannot occur in an MQTT topic [MQTT-4.7.3-2], so it separates ids unambiguously.
