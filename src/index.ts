@@ -10,11 +10,15 @@ import { createMetrics, type Metrics } from './metrics.js'
 import { createNamespaceTree, loadNamespace, type NamespaceTree } from './namespace/index.js'
 import { createPipeline, restoreStateRecord } from './pipeline.js'
 import { createServiceRegistry, type Registry } from './registry/index.js'
+import { createSecurity } from './security/index.js'
 import { createSparkplugService, type SparkplugApi } from './sparkplug/index.js'
 import { randomUUID } from 'node:crypto'
 
 export interface Service {
+  /** Plain MQTT/TCP port; 0 with `mqtt.plaintext: false`. */
   readonly mqttPort: number
+  /** MQTT/TLS port; 0 without `mqtt.tls`. */
+  readonly mqttTlsPort: number
   readonly httpPort: number
   readonly metrics: Metrics
   readonly tree: NamespaceTree
@@ -22,6 +26,11 @@ export interface Service {
   /** The Sparkplug host application: node list, rebirth and writes, for the API routes. */
   readonly sparkplug: SparkplugApi
   health(): HealthReport
+  /**
+   * Reads the TLS certificate files again (SIGHUP): new connections use them, open ones are kept. A missing
+   * or bad file is logged and the previous certificates stay in use.
+   */
+  reloadTls(): void
   /** Stops accepting, flushes Kafka, closes clients; idempotent. */
   close(): Promise<void>
 }
@@ -52,9 +61,21 @@ export async function createService(deps: { logger: Logger }, config: Config): P
   )
   const registry = schemas.registry
   // Build every stage first, then wire them with plain values (STYLE.md rule 13).
+  const security = await createSecurity(
+    { logger: logger.child({ stage: 'security' }), auditCounter: metrics.auditEvents },
+    { security: config.security, sparkplugHostId: config.sparkplug.hostId },
+  )
   const mqtt: Broker = await createBroker(
-    { logger, metrics },
-    { host: config.host, port: config.mqtt.port, maxPayloadBytes: config.mqtt.maxPayloadBytes },
+    { logger, metrics, security },
+    {
+      host: config.host,
+      port: config.mqtt.port,
+      plaintext: config.mqtt.plaintext,
+      maxPayloadBytes: config.mqtt.maxPayloadBytes,
+      tls: config.mqtt.tls,
+      limits: config.security.limits,
+      certificateIdentity: config.security.certificateIdentity,
+    },
   )
   const sparkplug = createSparkplugService(
     {
@@ -63,7 +84,8 @@ export async function createService(deps: { logger: Logger }, config: Config): P
       tree,
       mapping: definition.sparkplug,
       publish: mqtt.publish,
-      serveStream: mqtt.handleStream,
+      // The host's own session: in-process, so it may publish our STATE (only it may) and NCMD/DCMD.
+      serveStream: (stream) => mqtt.handleInternalStream(stream, 'sparkplug-host'),
     },
     { ...config.sparkplug, instanceId: config.instanceId },
   )
@@ -137,12 +159,20 @@ export async function createService(deps: { logger: Logger }, config: Config): P
   let closing: Promise<void> | undefined
   return {
     mqttPort: mqtt.port,
+    mqttTlsPort: mqtt.tlsPort,
     httpPort,
     metrics,
     tree,
     registry,
     sparkplug,
     health,
+    reloadTls() {
+      try {
+        mqtt.reloadTls()
+      } catch (err) {
+        logger.error({ err }, 'TLS certificates not reloaded; the previous ones stay in use')
+      }
+    },
     close: () =>
       (closing ??= (async () => {
         mqtt.stopAccepting()

@@ -81,6 +81,11 @@ const stop = (signal: string): void => {
 }
 process.on('SIGINT', () => stop('SIGINT'))
 process.on('SIGTERM', () => stop('SIGTERM'))
+// SIGHUP reloads the TLS certificate files (renewed certificates) without dropping connections.
+process.on('SIGHUP', () => {
+  logger.info({ signal: 'SIGHUP' }, 'reloading TLS certificates')
+  service?.reloadTls()
+})
 try {
   service = await createService({ logger }, config)
   if (stopSignal !== undefined) stop(stopSignal)

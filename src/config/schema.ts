@@ -37,6 +37,11 @@ const MqttTls = Type.Object(
 const Broker = Type.Object(
   {
     port: port(1883, 'MQTT over TCP port'),
+    plaintext: Type.Boolean({
+      default: true,
+      description:
+        'Listen for plain (unencrypted) MQTT on mqtt.port; false leaves only mqtt.tls and MQTT over WebSocket',
+    }),
     maxPayloadBytes: Type.Integer({
       minimum: 1,
       default: 1_048_576,
