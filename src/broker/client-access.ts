@@ -243,8 +243,13 @@ export function createClientAccess(
       }
       if (packet.retain) {
         const full = retained.problem(packet.topic, packet.payloadBytes)
-        if (full !== undefined) {
-          // Delivered, not stored: the same choice as EMQX's retainer at its limit.
+        // Counted now, not only when aedes has stored it: the PUBACK goes out before aedes stores, so the
+        // client's next publish would otherwise be checked against a count that lags behind. aedes' `publish`
+        // event then notes the same topic and size again, which changes nothing.
+        if (full === undefined) retained.note(packet.topic, true, packet.payloadBytes)
+        else {
+          // Delivered, not stored, as EMQX's retainer does at its limits (max_retained_messages: existing
+          // topics may be replaced, new ones are not stored; max_payload_size: handled as a normal message).
           packet.retain = false
           const { identity, address } = state.session
           record(

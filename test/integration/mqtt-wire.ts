@@ -39,6 +39,13 @@ export function publishPacket(topic: string, payload: string): Buffer {
   return packet(0x30, Buffer.concat([str(topic), Buffer.from(payload)]))
 }
 
+/** PUBLISH QoS 1 with packet id `id`. */
+export function qos1Packet(topic: string, payload: string, id: number): Buffer {
+  const pid = Buffer.alloc(2)
+  pid.writeUInt16BE(id)
+  return packet(0x32, Buffer.concat([str(topic), pid, Buffer.from(payload)]))
+}
+
 /** SUBSCRIBE with packet id `id` for one filter at QoS 0. */
 export function subscribePacket(id: number, filter: string): Buffer {
   const pid = Buffer.alloc(2)

@@ -10,8 +10,16 @@ import { after, before, describe, it } from 'node:test'
 import { Worker } from 'node:worker_threads'
 import type { ChildProcess } from 'node:child_process'
 import { spawnCli } from '../helpers/process.js'
-import { eventually } from '../helpers/service.js'
-import { connectPacket, publishPacket, rawClient, subscribePacket, type RawClient } from './mqtt-wire.js'
+import { metricValue } from '../helpers/metrics.js'
+import { eventually, kafkaEnv, startService, type TestService } from '../helpers/service.js'
+import {
+  connectPacket,
+  publishPacket,
+  qos1Packet,
+  rawClient,
+  subscribePacket,
+  type RawClient,
+} from './mqtt-wire.js'
 import { login, PASSWORD, securityYaml } from './security-helpers.js'
 
 /** The p99 bound asserted: generous for a machine shared by several test runs, yet a stalled loop fails it. */
@@ -257,5 +265,68 @@ describe('MQTT limits under load: the service stays up and answers /health/live 
       await c?.endAsync()
       return c
     }, 60000)
+  })
+})
+
+describe('in-flight QoS 1 and retained limits (with Kafka holding the PUBACKs)', () => {
+  let svc: TestService
+  before(async () => {
+    svc = await startService(
+      kafkaEnv({
+        UNS_SECURITY_LIMITS_INFLIGHT_QOS1: '5',
+        UNS_SECURITY_LIMITS_RETAINED_MESSAGES: '5',
+        UNS_SECURITY_LIMITS_RETAINED_BYTES: '400',
+      }),
+    )
+    await svc.ready()
+  })
+  after(() => svc.close())
+  const rejected = (reason: string) => metricValue(svc.service.metrics, 'uns_mqtt_rejected_total', { reason })
+
+  it('disconnects a client with more QoS 1 publishes waiting for their PUBACK than allowed; a client within it is served', async () => {
+    // 40 QoS 1 publishes in one write: aedes hands them on together, each waits for Kafka's acknowledgement.
+    const burst = Buffer.concat(
+      Array.from({ length: 40 }, (_, i) => qos1Packet(`acme/inflight/t${i}`, String(i), i + 1)),
+    )
+    const greedy = rawClient(svc.service.mqttPort, Buffer.concat([connectPacket('greedy'), burst]))
+    await greedy.closed
+    assert.equal(await rejected('inflight_limit'), 1)
+    const polite = await svc.connect('polite')
+    for (let i = 0; i < 20; i++) await polite.publishAsync('acme/inflight/polite', String(i), { qos: 1 })
+    assert.ok(polite.connected)
+  })
+
+  it('delivers a retained publish over the retained limits without storing it, counted', async () => {
+    const admin = await svc.connect('retainer')
+    const live = await svc.connect('live')
+    const seenLive: string[] = []
+    live.on('message', (topic) => seenLive.push(topic))
+    await live.subscribeAsync('keep/#', { qos: 1 })
+    // uns-bridge holds some retained messages of its own (its Sparkplug STATE): at most 5 in all.
+    for (let i = 0; i < 8; i++) await admin.publishAsync(`keep/m${i}`, 'x', { qos: 1, retain: true })
+    await eventually(() => (seenLive.length === 8 ? true : undefined))
+    const late = await svc.connect('late')
+    const retained: string[] = []
+    late.on('message', (topic, _p, packet) => packet.retain && retained.push(topic))
+    await late.subscribeAsync('keep/#', { qos: 1 })
+    await admin.publishAsync('keep/marker', 'end', { qos: 1 })
+    await eventually(() => (seenLive.includes('keep/marker') ? true : undefined))
+    await new Promise((r) => setTimeout(r, 300))
+    assert.ok(retained.length >= 1 && retained.length < 5, `${retained.length} kept`)
+    assert.equal(await rejected('retained_limit'), 8 - retained.length)
+    // Removing one (empty retained payload) makes room again.
+    await admin.publishAsync(retained[0] as string, '', { qos: 1, retain: true })
+    await admin.publishAsync('keep/again', 'y', { qos: 1, retain: true })
+    const again = await svc.connect('again')
+    const got: string[] = []
+    again.on('message', (topic) => got.push(topic))
+    await again.subscribeAsync('keep/again', { qos: 1 })
+    await eventually(() => (got.includes('keep/again') ? true : undefined))
+    // Bytes: with room for one more message, a payload over the 400 bytes allowed in all is not kept.
+    await admin.publishAsync('keep/again', '', { qos: 1, retain: true })
+    const before = await rejected('retained_limit')
+    await admin.publishAsync('keep/big', Buffer.alloc(500, 'b'), { qos: 1, retain: true })
+    assert.equal((await rejected('retained_limit')) - before, 1)
+    assert.ok(svc.logs.some((l) => /retainedBytes/.test(String(l.reason)) && l.target === 'keep/big'))
   })
 })
