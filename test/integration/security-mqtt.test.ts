@@ -166,6 +166,17 @@ describe('MQTT security over real sockets (issue 12)', () => {
     })
   }
 
+  it('refuses a filter deeper or longer than the topic limits with SUBACK 0x80, and such a topic by closing', async () => {
+    const before = await rejected('topic_limit')
+    const deep = Array.from({ length: 40 }, (_, i) => `l${i}`).join('/') // security.limits.topicMaxLevels: 32
+    const long = `acme/${'x'.repeat(1100)}` // topicMaxLength: 1,024
+    const admin = await as('admin-1')
+    assert.deepEqual(await suback(admin, [`${deep}/#`, long, 'acme/#']), [REFUSED, REFUSED, 1])
+    assert.equal(await publishOutcome(await as('admin-1'), deep), 'closed')
+    assert.equal(await publishOutcome(await as('admin-1'), long), 'closed')
+    assert.equal((await rejected('topic_limit')) - before, 4)
+  })
+
   it('mosquitto_sub: a reader is told every subscription was denied for #; mosquitto_pub gets a closed connection', async () => {
     const sub = await mosquitto('mosquitto_sub', [
       ...base(),
