@@ -19,6 +19,7 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY namespace ./namespace
+COPY web ./web
 USER node
 EXPOSE 1883 8080
 HEALTHCHECK --interval=10s --timeout=3s --retries=3 \

@@ -2,6 +2,7 @@
 // (STYLE.md rule 1): deep imports into another stage are an error.
 import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
+import globals from 'globals'
 
 const stages = [
   'uns',
@@ -11,6 +12,7 @@ const stages = [
   'namespace',
   'registry',
   'bridge',
+  'history',
   'api',
   'config',
   'security',
@@ -26,6 +28,11 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
     },
+  },
+  {
+    // The explorer's ES modules run in the browser.
+    files: ['web/**/*.js'],
+    languageOptions: { globals: globals.browser },
   },
   {
     files: ['src/**/*.ts'],

@@ -15,6 +15,7 @@ const portFree = (port: number): Promise<boolean> =>
     s.once('error', () => res(true))
   })
 
+say('explorer: http://127.0.0.1:8080/ (ready once Kafka, uns-bridge and the simulated factory have started)')
 const kafkaPort = (await portFree(9092)) ? 9092 : await freePort()
 say(`starting Kafka on 127.0.0.1:${kafkaPort} (first run resolves the jars with Maven) ...`)
 const kafka = await startKafka({ port: kafkaPort, dataDir: '.cache/kafka/demo', log: say })
@@ -59,6 +60,7 @@ const spDevices = factory.edges.map(
 say(`simulated factory: Sparkplug B edge nodes ${spDevices.join(', ')}; ${factory.json?.tags ?? 0} JSON tags`)
 say('')
 say('uns-bridge is running:')
+say('  Explorer        http://127.0.0.1:8080/          <- open this in a browser')
 say('  MQTT            mqtt://127.0.0.1:1883   (WebSocket: ws://127.0.0.1:8080/mqtt)')
 say('  HTTP API        http://127.0.0.1:8080/api/v1/tree?depth=2')
 say('  API docs        http://127.0.0.1:8080/docs')

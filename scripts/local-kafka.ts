@@ -1,11 +1,12 @@
 // Local Apache Kafka (KRaft, single node) for the demo, the tests and developers.
 // The jars come from Maven Central through `mvn dependency:copy-dependencies` and are cached, so a
 // machine needs Java 17+ and Maven once, and nothing else (no Docker, no tarball download).
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { createHash, randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync, readdirSync, writeFileSync, createWriteStream } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join, resolve } from 'node:path'
+import { createKafkaNode, newClusterId } from './kafka-node.js'
 
 export const KAFKA_VERSION = '4.4.0'
 const LOG4J_VERSION = '2.24.3'
@@ -103,51 +104,34 @@ export async function freePort(): Promise<number> {
   })
 }
 
-function java(libDir: string, mainClass: string, args: string[], extra: string[] = []): string[] {
-  return ['-Xms256m', '-Xmx768m', '-XX:+UseG1GC', ...extra, '-cp', `${libDir}/*`, mainClass, ...args]
-}
-
-const LOG4J = `status = error
-appender.file.type = File
-appender.file.name = file
-appender.file.fileName = \${sys:kafka.logs.dir}/server.log
-appender.file.layout.type = PatternLayout
-appender.file.layout.pattern = [%d] %p %m (%c)%n
-appender.out.type = Console
-appender.out.name = out
-appender.out.layout.type = PatternLayout
-appender.out.layout.pattern = %m%n
-appender.out.filter.marker.type = RegexFilter
-appender.out.filter.marker.regex = .*(Kafka Server started|shut down completed).*
-appender.out.filter.marker.onMatch = ACCEPT
-appender.out.filter.marker.onMismatch = DENY
-rootLogger.level = info
-rootLogger.appenderRef.file.ref = file
-rootLogger.appenderRef.out.ref = out
-`
-
-function serverProperties(port: number, controllerPort: number, dataDir: string): string {
-  return [
-    'process.roles=broker,controller',
-    'node.id=1',
-    `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
-    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
-    'controller.listener.names=CONTROLLER',
-    'inter.broker.listener.name=PLAINTEXT',
-    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
-    `log.dirs=${join(dataDir, 'log')}`,
-    'num.partitions=1',
-    'offsets.topic.replication.factor=1',
-    'offsets.topic.num.partitions=4',
-    'transaction.state.log.replication.factor=1',
-    'transaction.state.log.min.isr=1',
-    'share.coordinator.state.topic.replication.factor=1',
-    'share.coordinator.state.topic.min.isr=1',
-    'group.initial.rebalance.delay.ms=0',
-    'auto.create.topics.enable=true',
-    '',
-  ].join('\n')
+/** Listener and quorum settings of a KRaft node on loopback (broker+controller in one JVM). */
+export function kraftProperties(node: {
+  nodeId: number
+  port: number
+  controllerPort: number
+  /** Every voter of the quorum: node id and controller port. */
+  voters: readonly { nodeId: number; controllerPort: number }[]
+}): Record<string, string | number | boolean> {
+  const replicas = Math.min(3, node.voters.length)
+  return {
+    'process.roles': 'broker,controller',
+    'node.id': node.nodeId,
+    'controller.quorum.voters': node.voters.map((v) => `${v.nodeId}@127.0.0.1:${v.controllerPort}`).join(','),
+    listeners: `PLAINTEXT://127.0.0.1:${node.port},CONTROLLER://127.0.0.1:${node.controllerPort}`,
+    'advertised.listeners': `PLAINTEXT://127.0.0.1:${node.port}`,
+    'controller.listener.names': 'CONTROLLER',
+    'inter.broker.listener.name': 'PLAINTEXT',
+    'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    'num.partitions': 1,
+    'offsets.topic.replication.factor': replicas,
+    'offsets.topic.num.partitions': 4,
+    'transaction.state.log.replication.factor': replicas,
+    'transaction.state.log.min.isr': Math.min(2, replicas),
+    'share.coordinator.state.topic.replication.factor': replicas,
+    'share.coordinator.state.topic.min.isr': Math.min(2, replicas),
+    'group.initial.rebalance.delay.ms': 0,
+    'auto.create.topics.enable': true,
+  }
 }
 
 /** Formats storage (first start of a data dir only) and starts a single-node KRaft broker on loopback. */
@@ -155,35 +139,20 @@ export async function startKafka(opts: StartOptions = {}): Promise<LocalKafka> {
   const log = opts.log ?? (() => {})
   const cacheDir = opts.cacheDir ?? defaultCacheDir
   const libDir = installKafka(cacheDir, log)
+  requireTool('java', ['-version'], 'Java 17 or newer')
   const port = opts.port || (await freePort())
   const controllerPort = await freePort()
+  // A data dir of our own is removed at stop; one given by the caller (the demo's) is kept.
   const dataDir = resolve(opts.dataDir ?? join(cacheDir, 'data', `${port}-${Date.now()}`))
-  mkdirSync(dataDir, { recursive: true })
-  const propsPath = join(dataDir, 'server.properties')
-  // Ports are written anew on each start, so a kept data dir may move to other ports.
-  writeFileSync(propsPath, serverProperties(port, controllerPort, dataDir))
-  writeFileSync(join(dataDir, 'log4j2.properties'), LOG4J)
-  const sysProps = [
-    `-Dlog4j2.configurationFile=${join(dataDir, 'log4j2.properties')}`,
-    `-Dkafka.logs.dir=${dataDir}`,
-  ]
-
-  if (!existsSync(join(dataDir, 'log', 'meta.properties'))) {
-    const clusterId = randomBytes(16).toString('base64url')
-    const fmt = spawnSync(
-      'java',
-      java(libDir, 'kafka.tools.StorageTool', ['format', '-t', clusterId, '-c', propsPath], sysProps),
-      { encoding: 'utf8' },
-    )
-    if (fmt.status !== 0) throw new Error(`formatting Kafka storage failed: ${fmt.stderr || fmt.stdout}`)
-  }
-
-  const child = spawn('java', java(libDir, 'kafka.Kafka', [propsPath], sysProps), {
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const node = createKafkaNode({
+    name: 'Kafka',
+    libDir,
+    dir: dataDir,
+    properties: kraftProperties({ nodeId: 1, port, controllerPort, voters: [{ nodeId: 1, controllerPort }] }),
+    clusterId: newClusterId(),
+    startTimeoutMs: opts.startTimeoutMs ?? 60_000,
   })
-  const errLog = createWriteStream(join(dataDir, 'stderr.log'))
-  child.stderr.pipe(errLog)
-  await waitForStart(child, opts.startTimeoutMs ?? 60_000, dataDir)
+  await node.start()
   log(`Kafka ${KAFKA_VERSION} is up on 127.0.0.1:${port} (data: ${dataDir})`)
 
   let stopping: Promise<void> | undefined
@@ -192,41 +161,11 @@ export async function startKafka(opts: StartOptions = {}): Promise<LocalKafka> {
     port,
     dataDir,
     libDir,
-    stop: () => (stopping ??= stopChild(child)),
+    stop: () =>
+      (stopping ??= node.stop().then(() => {
+        if (opts.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true })
+      })),
   }
-}
-
-function waitForStart(child: ChildProcess, timeoutMs: number, dataDir: string): Promise<void> {
-  return new Promise((res, rej) => {
-    let out = ''
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL')
-      rej(new Error(`Kafka did not start within ${timeoutMs} ms; see ${dataDir}/server.log`))
-    }, timeoutMs)
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString()
-      if (out.includes('Kafka Server started')) {
-        clearTimeout(timer)
-        res()
-      }
-    })
-    child.once('exit', (code) => {
-      clearTimeout(timer)
-      rej(new Error(`Kafka exited during start (code ${code}); see ${dataDir}/server.log and stderr.log`))
-    })
-  })
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
-  return new Promise((res) => {
-    const force = setTimeout(() => child.kill('SIGKILL'), 20_000)
-    child.once('exit', () => {
-      clearTimeout(force)
-      res()
-    })
-    child.kill('SIGTERM')
-  })
 }
 
 /** The argv to run one of Kafka's own tools (console consumer etc.) from the cached jars. */

@@ -72,6 +72,10 @@ export const BridgeBufferFull = defineError(
   { retriable: true, statusCode: 503 },
 )
 export const BridgeClosed = defineError('UNS_ERR_BRIDGE_CLOSED', 'The bridge is shutting down; %s not sent')
+export const KafkaReplicationInvalid = defineError(
+  'UNS_ERR_BRIDGE_REPLICATION_INVALID',
+  'kafka.minInsyncReplicas (%d) is larger than the replication factor (%d) of the topics to create: every write would be refused; lower it or raise kafka.replicationFactor',
+)
 export const UnsPathInvalid = defineError('UNS_ERR_NAMESPACE_PATH_INVALID', 'Invalid UNS path %j: %s', {
   statusCode: 400,
 })
@@ -83,6 +87,11 @@ export const SpbTopicInvalid = defineError('UNS_ERR_SPB_TOPIC_INVALID', 'Invalid
 export const SpbPayloadInvalid = defineError(
   'UNS_ERR_SPB_PAYLOAD_INVALID',
   'Invalid Sparkplug payload on %s: %s; the message was dropped',
+  { statusCode: 400 },
+)
+export const SpbPayloadLimit = defineError(
+  'UNS_ERR_SPB_PAYLOAD_LIMIT',
+  'Sparkplug payload on %s refused: %s; the message was dropped',
   { statusCode: 400 },
 )
 export const SpbBirthInvalid = defineError(
@@ -264,6 +273,11 @@ export const WriteTargetOffline = defineError(
 export const WriteValueInvalid = defineError('UNS_ERR_WRITE_VALUE_INVALID', 'Cannot write %s: %s', {
   statusCode: 400,
 })
+export const WriteOutsideModel = defineError(
+  'UNS_ERR_WRITE_OUTSIDE_MODEL',
+  'Cannot write %s: %s (model %s); nothing was sent',
+  { statusCode: 400 },
+)
 export const WriteUnavailable = defineError(
   'UNS_ERR_WRITE_UNAVAILABLE',
   'Cannot write %s: the command could not be published (the host application is not connected); retry later',
@@ -303,8 +317,13 @@ export const SecurityForbidden = defineError('UNS_ERR_SECURITY_FORBIDDEN', '%s m
 })
 export const SecurityBusy = defineError(
   'UNS_ERR_SECURITY_BUSY',
-  'Too many credential checks are waiting (%d); retry in a moment',
+  'Too many credential checks are waiting (%s); retry in a moment',
   { statusCode: 503, retriable: true },
+)
+export const SecurityOriginRefused = defineError(
+  'UNS_ERR_SECURITY_ORIGIN_REFUSED',
+  'A WebSocket from the page at %s may not connect to /mqtt; add that origin to http.websocketOrigins if it is yours',
+  { statusCode: 403 },
 )
 export const SecurityJwksInvalid = defineError(
   'UNS_ERR_SECURITY_JWKS_INVALID',
@@ -315,3 +334,12 @@ export const SecurityJwksInvalid = defineError(
 export const MqttRefused = defineError('UNS_ERR_MQTT_REFUSED', 'MQTT client %s refused: %s', {
   statusCode: 403,
 })
+// History and dead letters read back from Kafka (issue 14).
+export const HistoryRangeInvalid = defineError('UNS_ERR_HISTORY_RANGE_INVALID', 'Invalid history range: %s', {
+  statusCode: 400,
+})
+export const HistoryNotLocatable = defineError(
+  'UNS_ERR_HISTORY_NOT_LOCATABLE',
+  'No history in Kafka for %s: %s',
+  { statusCode: 409 },
+)

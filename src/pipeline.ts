@@ -8,12 +8,13 @@
 //   -> { ack: the Kafka acks a QoS 1 PUBACK waits for, republish: what the broker publishes after the original }
 //
 // Every stage returns what it produced; only this module decides where it goes.
-import type { Bridge, StateRecord } from './bridge/index.js'
+import type { Bridge, CommandOrigin, CommandWriteOutcome, StateRecord } from './bridge/index.js'
 import type { PublishOutcome } from './broker/index.js'
 import type { Logger } from './logger.js'
 import type { Metrics } from './metrics.js'
 import type { NamespaceTree } from './namespace/index.js'
 import type { CheckResult, Registry } from './registry/index.js'
+import type { Identity, Security } from './security/index.js'
 import type { SparkplugResult, SparkplugService } from './sparkplug/index.js'
 import {
   parseUnsPath,
@@ -37,6 +38,8 @@ export interface PipelineDeps {
   readonly bridge: Pick<Bridge, 'forward' | 'sparkplugRaw' | 'deadLetter'> | undefined
   /** The broker's own publish, for values that change outside a client publish (stale on a timeout). */
   readonly publish: (message: OutgoingMessage) => Promise<void>
+  /** The dead-letter view's memory (issue 14): every refusal, also with Kafka off. */
+  readonly deadLetters?: { record(message: InboundMessage, rejection: Rejection, receivedAt: number): void }
   readonly now?: () => number
 }
 
@@ -61,6 +64,7 @@ export function createPipeline(deps: PipelineDeps, config: { instanceId: string 
     metrics.ingestEvents.inc({ result: 'rejected', reason: rejection.code })
     // Per-message detail at debug; the counter and the dead-letter topic carry the rest.
     logger.debug({ topic: message.topic, clientId: message.clientId, ...rejection }, 'publish rejected')
+    deps.deadLetters?.record(message, rejection, receivedAt)
     return bridge?.deadLetter(message, rejection, receivedAt)
   }
 
@@ -123,6 +127,7 @@ export function createPipeline(deps: PipelineDeps, config: { instanceId: string 
       source: message.clientId,
       origin: config.instanceId,
       ...(p.datatype === undefined ? {} : { datatype: p.datatype }),
+      ...(p.staleSince === undefined ? {} : { staleSince: p.staleSince }),
       ...(p.tombstone ? { tombstone: true } : {}),
     }
     return { ack: accept(message, event, path.value, undefined, receivedAt).ack, republish: NONE }
@@ -184,6 +189,54 @@ export function createPipeline(deps: PipelineDeps, config: { instanceId: string 
   }
 }
 
+/**
+ * Kafka -> UNS writes (`uns.commands` and inbound rules): who may write is asked of the security stage, as
+ * a Kafka identity named by the record's `source` header (else `kafka`) with the roles of
+ * `security.kafkaRoles`; the Sparkplug stage then checks the tag (writable, model) and sends the NCMD/DCMD.
+ * Every record is audited with that identity and `kafka:<topic>` as its address, allowed or refused.
+ */
+export function createCommandWriter(
+  deps: {
+    security: Pick<Security, 'authorize' | 'recordAllowed' | 'audit'>
+    fromCommand: SparkplugService['fromCommand']
+  },
+  config: { kafkaRoles: readonly string[] },
+): (path: string, payload: Buffer, origin: CommandOrigin) => Promise<CommandWriteOutcome> {
+  const { security } = deps
+  const roles = Object.freeze([...config.kafkaRoles])
+  // One identity object per source name, so the access rules' per-identity cache holds; bounded, since
+  // producers choose the names.
+  const identities = new Map<string, Identity>()
+  const identityOf = (source: string | undefined): Identity => {
+    const name = source === undefined || source === '' ? 'kafka' : source.slice(0, 256)
+    let identity = identities.get(name)
+    if (identity === undefined) {
+      if (identities.size >= 1000) identities.clear()
+      identity = Object.freeze({ name, kind: 'kafka', via: 'none', roles })
+      identities.set(name, identity)
+    }
+    return identity
+  }
+  return async (path, payload, origin) => {
+    const identity = identityOf(origin.source)
+    const address = `kafka:${origin.topic}`
+    // A refusal is audited by the security stage.
+    if (!security.authorize({ identity, address, action: 'write', target: path }).allowed) return 'refused'
+    const r = await deps.fromCommand(path, payload)
+    if (r.outcome === 'refused') {
+      security.audit.record({
+        identity: identity.name,
+        address,
+        action: 'write',
+        target: path,
+        result: 'refused',
+        reason: `${r.error.code}: ${r.error.message}`,
+      })
+    } else security.recordAllowed({ identity, address }, 'write', path)
+    return r.outcome
+  }
+}
+
 /** A value another instance (or this one before a restart) wrote to the state topic, into the tree. */
 export function restoreStateRecord(tree: NamespaceTree, record: StateRecord, logger: Logger): void {
   const receivedAt = Date.now()
@@ -201,6 +254,7 @@ export function restoreStateRecord(tree: NamespaceTree, record: StateRecord, log
     source: record.headers.source ?? '',
     origin: record.headers.origin ?? '',
     ...(p?.datatype === undefined ? {} : { datatype: p.datatype }),
+    ...(p?.staleSince === undefined ? {} : { staleSince: p.staleSince }),
     ...(p === undefined ? { tombstone: true } : {}),
   })
   if (!applied.ok) logger.debug({ path: record.path, err: applied.error }, 'state record not applied')

@@ -11,6 +11,14 @@ import type { Router } from './rules.js'
 /** What the write function did with one commands record. */
 export type CommandWriteOutcome = 'publish' | 'written' | 'refused'
 
+/** Where a command record came from, for the access check and the audit trail. */
+export interface CommandOrigin {
+  /** The Kafka topic it was read from. */
+  readonly topic: string
+  /** Its `source` header (who wrote it, as the producer claims), if any. */
+  readonly source: string | undefined
+}
+
 export interface InboundDeps {
   readonly client: KafkaClient
   readonly logger: Logger
@@ -21,7 +29,7 @@ export interface InboundDeps {
   /** Why a record's topic cannot be an MQTT topic, or undefined. */
   readonly topicProblem: (topic: string) => string | undefined
   /** Writes a command to a UNS path (Sparkplug tags: NCMD/DCMD); 'publish': publish it as it is. */
-  readonly write?: (path: string, payload: Buffer) => Promise<CommandWriteOutcome>
+  readonly write?: (path: string, payload: Buffer, origin: CommandOrigin) => Promise<CommandWriteOutcome>
   /** Runs before the consumer (re)starts: topics, the state follower. */
   readonly beforeStart: () => Promise<void>
 }
@@ -35,6 +43,8 @@ export interface InboundConfig {
 
 export interface Inbound {
   readonly state: 'running' | 'starting' | 'stopped'
+  /** Why the consumer is not running (its last start failure or crash); undefined while it runs. */
+  readonly lastError: string | undefined
   /** Starts the consumer unless it runs; retries with backoff until it does. */
   start(): void
   stop(): Promise<void>
@@ -45,6 +55,7 @@ export function createInbound(deps: InboundDeps, config: InboundConfig): Inbound
   const backoff = createBackoff({ initialMs: config.reconnectInitialMs, maxMs: config.reconnectMaxMs })
   let consumer: ConsumerHandle | undefined
   let state: Inbound['state'] = 'stopped'
+  let lastError: string | undefined
   let stopped = false
   let timer: NodeJS.Timeout | undefined
 
@@ -64,12 +75,14 @@ export function createInbound(deps: InboundDeps, config: InboundConfig): Inbound
         eachRecord: handle,
         onCrash: (err) => {
           logger.warn({ err }, 'Kafka consumer crashed; restarting')
+          lastError = `crashed: ${err.message}`
           state = 'stopped'
           consumer = undefined
           retryLater()
         },
       })
       state = 'running'
+      lastError = undefined
       backoff.reset()
       logger.info(
         { routes: router.inbound.map((r) => r.name), group: config.consumerGroup },
@@ -77,6 +90,7 @@ export function createInbound(deps: InboundDeps, config: InboundConfig): Inbound
       )
     } catch (err) {
       state = 'stopped'
+      lastError = (err as Error).message
       logger.warn({ err }, 'Kafka consumer could not start; retrying')
       retryLater()
     }
@@ -100,7 +114,10 @@ export function createInbound(deps: InboundDeps, config: InboundConfig): Inbound
       )
       return
     }
-    const outcome = deps.write ? await deps.write(verdict.publish.topic, verdict.publish.payload) : 'publish'
+    const origin = { topic: record.topic, source: record.headers['source'] }
+    const outcome = deps.write
+      ? await deps.write(verdict.publish.topic, verdict.publish.payload, origin)
+      : 'publish'
     if (outcome !== 'publish') return count(outcome)
     await deps.publish(verdict.publish)
     count('delivered')
@@ -109,6 +126,9 @@ export function createInbound(deps: InboundDeps, config: InboundConfig): Inbound
   return {
     get state() {
       return state
+    },
+    get lastError() {
+      return lastError
     },
     start: () => void start(),
     async stop() {

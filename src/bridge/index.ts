@@ -10,15 +10,16 @@ import {
   type LinkState,
 } from '../kafka/index.js'
 import type { OutgoingMessage } from '../uns/index.js'
-import { createInbound, type CommandWriteOutcome } from './inbound.js'
+import { createInbound, type CommandOrigin, type CommandWriteOutcome } from './inbound.js'
 import { createOutbound, type Outbound } from './outbound.js'
 import { createRouter, type InboundRouteConfig, type OutboundRouteConfig } from './rules.js'
 import { createStateFollower, type StateRecord } from './state-follower.js'
 import { createTopicPreparer } from './topics.js'
 
-export type { CommandWriteOutcome } from './inbound.js'
+export type { CommandOrigin, CommandWriteOutcome } from './inbound.js'
 export type { Placement } from './outbound.js'
 export type { StateRecord } from './state-follower.js'
+export { createRecordLocator, type RecordLocation } from './locate.js'
 
 export interface BridgeConfig extends KafkaClientConfig, BufferedProducerConfig {
   readonly instanceId: string
@@ -38,6 +39,8 @@ export interface BridgeConfig extends KafkaClientConfig, BufferedProducerConfig 
     readonly dlq: string
     /** Raw Sparkplug B messages keyed by their Sparkplug topic. */
     readonly sparkplug: string
+    /** The audit trail (`security.audit.topic`), not compacted. */
+    readonly audit: string
   }
   /** Random per process: marks this process's own state records. */
   readonly session: string
@@ -57,7 +60,9 @@ export interface BridgeDeps {
   /** Why a command's key cannot be an MQTT topic, or undefined. */
   readonly topicProblem: (topic: string) => string | undefined
   /** Writes a command to a UNS path (Sparkplug tags: NCMD/DCMD); absent: every command is published. */
-  readonly write?: (path: string, payload: Buffer) => Promise<CommandWriteOutcome>
+  readonly write?: (path: string, payload: Buffer, origin: CommandOrigin) => Promise<CommandWriteOutcome>
+  /** Told each time the producer (re)connects: other Kafka users may stop waiting out their backoff. */
+  readonly onKafkaConnected?: () => void
 }
 
 export interface KafkaHealth {
@@ -66,7 +71,12 @@ export interface KafkaHealth {
   /** The tree holds everything the state topic held at start (ready waits for it). */
   readonly restored: boolean
   readonly bufferedRecords: number
+  /** Why the producer is not connected. */
   readonly lastError?: string
+  /** Why the state topic is not restored yet. */
+  readonly restoreError?: string
+  /** Why the Kafka -> MQTT consumer is not running. */
+  readonly consumerError?: string
   /** Topics that are missing and may not be created (kafka.createTopics false), or could not be. */
   readonly topicsError?: string
 }
@@ -116,7 +126,10 @@ export function createBridge(deps: BridgeDeps, config: BridgeConfig): Bridge {
       metrics,
       onStateChange: (state) => {
         metrics.kafkaConnected.set(state === 'connected' ? 1 : 0)
-        if (state === 'connected') inbound.start()
+        if (state === 'connected') {
+          inbound.start()
+          deps.onKafkaConnected?.()
+        }
       },
     },
     config,
@@ -127,6 +140,7 @@ export function createBridge(deps: BridgeDeps, config: BridgeConfig): Bridge {
     forward: outbound.forward,
     sparkplugRaw: outbound.sparkplugRaw,
     deadLetter: outbound.deadLetter,
+    audit: outbound.audit,
     health: () => ({
       state: producer.state,
       consumer: inbound.state,
@@ -134,6 +148,8 @@ export function createBridge(deps: BridgeDeps, config: BridgeConfig): Bridge {
       bufferedRecords: producer.stats().bufferedRecords,
       ...(producer.lastError ? { lastError: producer.lastError } : {}),
       ...(topics.error ? { topicsError: topics.error } : {}),
+      ...(stateFollower.lastError === undefined ? {} : { restoreError: stateFollower.lastError }),
+      ...(inbound.lastError === undefined ? {} : { consumerError: inbound.lastError }),
     }),
     async close(timeoutMs) {
       outbound.flush()

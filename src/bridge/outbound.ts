@@ -3,6 +3,7 @@
 // the promise of every ack (the PUBACK waits for it); QoS 0 is best effort, counted, never awaited.
 import type { Metrics } from '../metrics.js'
 import type { BufferedProducer, KafkaRecord } from '../kafka/index.js'
+import type { AuditEvent } from '../security/index.js'
 import type { InboundMessage, Rejection, UnsEvent } from '../uns/index.js'
 import { toDeadLetterRecord, toRoutedRecord, toSparkplugRecord, toStateRecord } from './mqtt-to-kafka.js'
 import { renderOutbound, type Router } from './rules.js'
@@ -29,6 +30,12 @@ export interface Outbound {
   ): Promise<void> | undefined
   sparkplugRaw(message: InboundMessage, receivedAt: number): Promise<void> | undefined
   deadLetter(message: InboundMessage, rejection: Rejection, receivedAt: number): Promise<void> | undefined
+  /**
+   * One audit event (src/security) as a JSON record on the audit topic, keyed by identity so one identity's
+   * events stay in order. Best effort like QoS 0: counted (`uns_bridge_records_total{direction="audit"}`),
+   * never awaited; the log and `uns_audit_events_total` keep every event even when Kafka is away.
+   */
+  audit(event: AuditEvent): void
   /** Sends the coalesced state records now (shutdown). */
   flush(): void
 }
@@ -38,7 +45,12 @@ export interface OutboundConfig {
   /** Random per process: marks this process's own state records. */
   readonly session: string
   readonly stateCoalesceMs: number
-  readonly topics: { readonly state: string; readonly dlq: string; readonly sparkplug: string }
+  readonly topics: {
+    readonly state: string
+    readonly dlq: string
+    readonly sparkplug: string
+    readonly audit: string
+  }
 }
 
 export function createOutbound(
@@ -130,6 +142,15 @@ export function createOutbound(
     deadLetter(message, rejection, receivedAt) {
       const record = toDeadLetterRecord(message, rejection, config.topics.dlq, config.instanceId, receivedAt)
       return send([record], message.qos > 0, 'dead_letter')
+    },
+    audit(event) {
+      const record: KafkaRecord = {
+        topic: config.topics.audit,
+        key: event.identity,
+        value: Buffer.from(JSON.stringify(event)),
+        headers: { 'content-type': 'application/json', origin: config.instanceId },
+      }
+      void send([record], false, 'audit')
     },
     flush: () => stateCoalescer.flush(),
   }

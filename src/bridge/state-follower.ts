@@ -13,6 +13,8 @@ export interface StateRecord {
 export interface StateFollower {
   /** True once everything that was in the topic when following started has been applied. */
   readonly restored: boolean
+  /** Why the last attempt to restore did not finish (readiness shows it); undefined once restored. */
+  readonly lastError: string | undefined
   start(): Promise<void>
   stop(): Promise<void>
 }
@@ -22,6 +24,7 @@ export function createStateFollower(
   config: { topic: string; groupId: string; session: string; restoreTimeoutMs: number },
 ): StateFollower {
   let restored = false
+  let lastError: string | undefined
   let tail: TailHandle | undefined
   let applied = 0
 
@@ -36,18 +39,32 @@ export function createStateFollower(
     get restored() {
       return restored
     },
+    get lastError() {
+      return lastError
+    },
     async start() {
       if (restored) return
       const started = Date.now()
-      tail ??= await deps.client.tail({
-        groupId: config.groupId,
-        topic: config.topic,
-        eachRecord,
-        onCrash: (err) =>
-          deps.logger.error({ err }, 'state follower stopped after an error Kafka does not retry'),
-      })
-      await tail.caughtUp(config.restoreTimeoutMs)
+      try {
+        // The tail starts a new reader by itself when kafkajs gives up on one (issue 11 item 8:
+        // "Failed to find group coordinator" on a broker that had just started left the state
+        // unrestored, and readiness 503, for good).
+        tail ??= await deps.client.tail({
+          groupId: config.groupId,
+          topic: config.topic,
+          eachRecord,
+          onCrash: (err) => {
+            if (!restored) lastError = `reader of ${config.topic} crashed (${err.message}); restarting`
+            deps.logger.warn({ err, topic: config.topic }, 'state follower reader crashed; restarting')
+          },
+        })
+        await tail.caughtUp(config.restoreTimeoutMs)
+      } catch (err) {
+        lastError = `${config.topic} not restored yet: ${(err as Error).message}`
+        throw err
+      }
       restored = true
+      lastError = undefined
       deps.logger.info(
         { topic: config.topic, records: applied, ms: Date.now() - started },
         'state restored from Kafka',

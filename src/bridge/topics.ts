@@ -6,8 +6,12 @@ import type { Router } from './rules.js'
 export interface TopicsConfig {
   readonly createTopics: boolean
   readonly topicPartitions: number
-  readonly replicationFactor: number
-  readonly topics: { readonly state: string; readonly dlq: string; readonly sparkplug: string }
+  readonly topics: {
+    readonly state: string
+    readonly dlq: string
+    readonly sparkplug: string
+    readonly audit: string
+  }
 }
 
 export interface TopicPreparer {
@@ -35,6 +39,8 @@ export function createTopicPreparer(
         ...router.inbound.flatMap((r) => (typeof r.source === 'string' ? [{ topic: r.source }] : [])),
         { topic: config.topics.dlq },
         { topic: config.topics.sparkplug },
+        // Not compacted: every event is kept for the retention period, not only the last per identity.
+        { topic: config.topics.audit },
         { topic: config.topics.state, compacted: true },
       ])
         byName.set(t.topic, { ...byName.get(t.topic), ...t })
@@ -47,16 +53,13 @@ export function createTopicPreparer(
         throw new Error(error)
       }
       try {
-        await client.ensureTopics(
+        // Replication comes from the client's config, by cluster size when unset (kafka/replication.ts).
+        const replication = await client.ensureTopics(
           wanted
             .filter((t) => missing.includes(t.topic))
-            .map((t) => ({
-              ...t,
-              partitions: config.topicPartitions,
-              replicationFactor: config.replicationFactor,
-            })),
+            .map((t) => ({ ...t, partitions: config.topicPartitions })),
         )
-        logger.info({ topics: missing }, 'Kafka topics created')
+        logger.info({ topics: missing, ...replication }, 'Kafka topics created')
         error = undefined
       } catch (err) {
         error = `creating topics ${missing.join(', ')} failed: ${(err as Error).message}`

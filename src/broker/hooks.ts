@@ -1,10 +1,18 @@
 // The one place where aedes' callback hooks meet our hooks (STYLE.md rule 9).
-import type { AedesPublishPacket, AuthorizePublishHandler, Client, PublishPacket } from 'aedes'
+import type {
+  AedesPublishPacket,
+  AuthorizePublishHandler,
+  AuthorizeSubscribeHandler,
+  Client,
+  ConnectPacket,
+  PublishPacket,
+} from 'aedes'
 import { MqttRefused } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { Metrics } from '../metrics.js'
 import { matchesFilter, type InboundMessage, type OutgoingMessage } from '../uns/index.js'
 import type { ClientAccess, PublishCheck } from './client-access.js'
+import { filterProblem, topicProblem } from './topic-check.js'
 
 /** What the service did with one client PUBLISH. */
 export interface PublishOutcome {
@@ -19,8 +27,6 @@ export interface PublishOutcome {
 
 /** Called for every client PUBLISH before it is acknowledged and delivered. */
 export type PublishHook = (message: InboundMessage) => PublishOutcome
-
-const RESERVED_PREFIXES = ['$SYS/', '$sparkplug/']
 
 /**
  * aedes' `authorizePublish` (client publishes and Wills): the broker's checks, then `access` (identity,
@@ -57,16 +63,9 @@ export function authorizePublishHook(
     done(new MqttRefused([client?.id ?? '', message]))
   }
   return (client: Client | null, packet: PublishPacket, done) => {
-    // [MQTT-4.7.2-1] topics starting with $ are the server's: clients may not publish there.
-    if (client && RESERVED_PREFIXES.some((p) => packet.topic.startsWith(p))) {
-      return refuse(
-        client,
-        packet.topic,
-        'reserved_topic',
-        `publishing to ${packet.topic} is reserved to the broker`,
-        done,
-      )
-    }
+    // A refusal ends the connection: MQTT 3.1.1 has no negative PUBACK.
+    const problem = client ? topicProblem(packet.topic) : undefined
+    if (problem !== undefined) return refuse(client, packet.topic, 'invalid_topic', problem, done)
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)
     if (payload.length > config.maxPayloadBytes) {
       return refuse(
@@ -191,12 +190,30 @@ export function authorizeForwardHook(
   }
 }
 
-/** Why `topic` cannot be published to, or undefined when it can ([MQTT-4.7.3-1], [MQTT-4.7.1-1]). */
-export function topicNameProblem(topic: string): string | undefined {
-  if (topic.length === 0) return 'topic is empty'
-  if (topic.includes('+') || topic.includes('#')) return 'topic contains a wildcard (+ or #)'
-  if (topic.includes('\u0000')) return 'topic contains U+0000'
-  if (topic.startsWith('$')) return 'topics starting with $ are reserved to the broker'
-  if (Buffer.byteLength(topic) > 65535) return 'topic is longer than 65535 bytes'
-  return undefined
+/**
+ * aedes' `authorizeSubscribe`: a filter that is not well-formed MQTT text closes the connection; a
+ * well-formed one goes to `next` (the client's grants: SUBACK 0x80 when refused).
+ */
+export function checkSubscribeHook(
+  deps: { logger: Logger; metrics: Metrics },
+  next?: AuthorizeSubscribeHandler,
+): AuthorizeSubscribeHandler {
+  return (client, sub, done) => {
+    const problem = filterProblem(sub.topic)
+    if (problem === undefined) return next ? next(client, sub, done) : done(null, sub)
+    deps.metrics.mqttRejected.inc({ reason: 'invalid_topic' })
+    deps.logger.warn({ clientId: client?.id, reason: problem }, 'subscription refused')
+    done(new Error(problem), null)
+  }
+}
+
+/** aedes' `preConnect`: a will on a topic a client may not publish to refuses the CONNECT. */
+export function checkWillHook(deps: { logger: Logger; metrics: Metrics }) {
+  return (_client: Client, packet: ConnectPacket, done: (err: Error | null, ok: boolean) => void): void => {
+    const problem = packet.will ? topicProblem(packet.will.topic) : undefined
+    if (problem === undefined) return done(null, true)
+    deps.metrics.mqttRejected.inc({ reason: 'invalid_topic' })
+    deps.logger.warn({ reason: problem }, 'CONNECT refused: will topic')
+    done(new Error(`will ${problem}`), false)
+  }
 }

@@ -15,13 +15,23 @@ import {
 } from '../security/index.js'
 import type { OutgoingMessage } from '../uns/index.js'
 import { createClientAccess, socketAddress, type BrokerLimits } from './client-access.js'
-import { authorizeForwardHook, authorizePublishHook, publishedHook, type PublishHook } from './hooks.js'
+import {
+  authorizeForwardHook,
+  authorizePublishHook,
+  checkSubscribeHook,
+  checkWillHook,
+  publishedHook,
+  type PublishHook,
+} from './hooks.js'
 import { observeBroker } from './events.js'
 import { listenOn } from './listen.js'
+import { createRedisFabric, type RedisHealth } from './cluster.js'
 
 export type { PublishHook, PublishOutcome } from './hooks.js'
 export type { BrokerLimits } from './client-access.js'
-export { topicNameProblem } from './hooks.js'
+export { topicProblem } from './topic-check.js'
+export { createExternalBroker, openBrokerStream, type ExternalBrokerConfig } from './external.js'
+export type { RedisHealth } from './cluster.js'
 
 export interface BrokerConfig {
   readonly host: string
@@ -36,6 +46,8 @@ export interface BrokerConfig {
   readonly limits: BrokerLimits
   /** `security.certificateIdentity`. */
   readonly certificateIdentity: CertificateIdentityMode
+  /** Redis URL shared by every instance (decision 0050); empty: one process, in memory. */
+  readonly redis?: string
 }
 
 /** The hooks a stage may add, by name (STYLE.md "Extension points"). */
@@ -52,6 +64,8 @@ export interface Broker {
   /** Every configured listener is listening. */
   readonly listening: boolean
   readonly clients: number
+  /** The Redis fabric; undefined in single-process mode. */
+  readonly redis: RedisHealth | undefined
   addHook<K extends keyof BrokerHooks>(name: K, hook: BrokerHooks[K]): void
   /** Starts accepting MQTT connections over TCP and TLS. */
   listen(): Promise<void>
@@ -98,7 +112,9 @@ export async function createBroker(
       const packet: PublishPacket = { cmd: 'publish', dup: false, ...message }
       aedes.publish(packet, (err) => (err ? reject(err) : resolve()))
     })
+  const fabric = config.redis ? createRedisFabric({ logger }, config.redis) : undefined
   const aedes = await Aedes.createBroker({
+    ...(fabric ? fabric.options : {}),
     // aedes' ceiling: deeper topics are refused by aedes before any hook (GHSA-xxqp-5qx8-gj5q) and counted
     // in events.ts; security.limits.topicMaxLevels refuses from its own, lower, value in the hooks.
     maxTopicLevels: 100,
@@ -107,7 +123,8 @@ export async function createBroker(
       { logger, metrics: deps.metrics, onPublish: () => hooks.onPublish, after, access },
       { maxPayloadBytes: config.maxPayloadBytes, inflightQos1: config.limits.inflightQos1 },
     ),
-    authorizeSubscribe: access.authorizeSubscribe,
+    authorizeSubscribe: checkSubscribeHook({ logger, metrics: deps.metrics }, access.authorizeSubscribe),
+    preConnect: checkWillHook({ logger, metrics: deps.metrics }),
     authorizeForward: authorizeForwardHook(access.forward),
     published: publishedHook({ logger, after, publish }),
   })
@@ -182,6 +199,9 @@ export async function createBroker(
     get clients() {
       return aedes.connectedClients
     },
+    get redis() {
+      return fabric?.health()
+    },
     addHook(name, hook) {
       if (name !== 'onPublish') throw new HookInvalid([String(name), 'unknown hook name'], { name })
       if (typeof hook !== 'function') throw new HookInvalid([name, 'not a function'], { name })
@@ -197,6 +217,7 @@ export async function createBroker(
       } catch (err) {
         await stopAccepting()
         await new Promise<void>((res) => aedes.close(() => res()))
+        await fabric?.close()
         throw err
       }
       listened = true
@@ -217,6 +238,7 @@ export async function createBroker(
       (closing ??= (async () => {
         const stopped = stopAccepting()
         await new Promise<void>((res) => aedes.close(() => res()))
+        await fabric?.close()
         await stopped
         logger.info('MQTT closed')
       })()),

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs'
+import { accessSync, constants, readFileSync, statSync } from 'node:fs'
 import { Ajv, type ErrorObject } from 'ajv'
 import { parseDocument } from 'yaml'
 import { ConfigFileUnreadable, ConfigInvalid } from '../errors.js'
@@ -16,6 +16,16 @@ export interface LoadConfigOptions {
 type Plain = Record<string, unknown>
 
 const ajv = new Ajv({ useDefaults: true, coerceTypes: true, allErrors: true, strict: true })
+// Certificate and key files are checked at load, so a wrong path stops the start with exit 2 and
+// names the setting, instead of failing later in a TLS handshake.
+ajv.addFormat('readable-file', (path: string) => {
+  try {
+    accessSync(path, constants.R_OK)
+    return statSync(path).isFile()
+  } catch {
+    return false
+  }
+})
 const validateConfig = ajv.compile<Config>(ConfigSchema)
 
 /**
@@ -108,7 +118,10 @@ function describeError(e: ErrorObject, merged: Plain, sources: Map<string, strin
     merged,
   )
   const allowed = e.keyword === 'enum' ? `: ${(e.params.allowedValues as unknown[]).join(', ')}` : ''
-  const shown = isSecret(path) ? '[redacted]' : JSON.stringify(value)
+  if (e.keyword === 'format' && e.params.format === 'readable-file')
+    return `${name} = ${JSON.stringify(value)}${from(sources, name)}: no readable file there`
+  // The value of a setting above a secret (kafka.sasl) is shown with the secret redacted.
+  const shown = isSecret(path) ? '[redacted]' : JSON.stringify(redact(value, ''))
   return `${name} = ${shown}${from(sources, name)}: ${e.message}${allowed}`
 }
 
@@ -139,13 +152,14 @@ function deepFreeze<T>(value: T): T {
   return value
 }
 
+function redact(v: unknown, key: string): unknown {
+  if ((SECRET_KEYS as readonly string[]).includes(key)) return '[redacted]'
+  if (Array.isArray(v)) return v.map((x) => redact(x, ''))
+  if (isPlain(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, redact(x, k)]))
+  return v
+}
+
 /** The config with every secret replaced, for `--print-config` and logs. */
 export function redactConfig(config: Config): Plain {
-  const walk = (v: unknown, key: string): unknown => {
-    if ((SECRET_KEYS as readonly string[]).includes(key)) return '[redacted]'
-    if (Array.isArray(v)) return v.map((x) => walk(x, ''))
-    if (isPlain(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, k)]))
-    return v
-  }
-  return walk(config, '') as Plain
+  return redact(config, '') as Plain
 }

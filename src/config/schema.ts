@@ -34,9 +34,63 @@ const MqttTls = Type.Object(
   },
 )
 
+const ExternalBroker = Type.Object(
+  {
+    url: Type.String({
+      pattern: '^mqtts?://',
+      description: 'The existing broker to attach to, mqtt://host:1883 or mqtts://host:8883',
+    }),
+    username: Type.Optional(Type.String({ minLength: 1, description: 'Username on the external broker' })),
+    password: Type.Optional(Type.String({ description: 'Password on the external broker' })),
+    ca: Type.Optional(pemFile('CA bundle the external broker certificate must chain to')),
+    cert: Type.Optional(pemFile('client certificate presented to the external broker')),
+    key: Type.Optional(pemFile('private key of that client certificate')),
+    clientId: Type.String({
+      minLength: 1,
+      default: 'uns-bridge',
+      description:
+        'Client id of the ingest session; stable and unique per instance, so the broker keeps its queued messages across restarts',
+    }),
+    subscriptions: Type.Array(Type.String({ minLength: 1 }), {
+      default: [],
+      description: 'UNS topic filters to ingest besides spBv1.0/# (QoS 1)',
+    }),
+    sharedGroup: Type.Optional(
+      Type.String({
+        minLength: 1,
+        pattern: '^[^/+#]+$',
+        description:
+          'MQTT 5 shared-subscription group for the UNS filters ($share/<group>/<filter>), to split them between instances; spBv1.0/# is never shared',
+      }),
+    ),
+    sessionExpirySeconds: Type.Integer({
+      minimum: 0,
+      default: 86400,
+      description:
+        'How long the broker keeps the session and its queued messages while uns-bridge is away, s',
+    }),
+    receiveMaximum: Type.Integer({
+      minimum: 1,
+      maximum: 65535,
+      default: 100,
+      description: 'Unacknowledged messages the broker may send at once (MQTT 5 Receive Maximum)',
+    }),
+    republish: Type.Boolean({
+      default: true,
+      description: 'Publish derived UNS JSON values back to the external broker (retained)',
+    }),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'Attach to an existing broker instead of running the embedded one; absent: embedded broker (see README "Use with your existing broker")',
+  },
+)
+
 const Broker = Type.Object(
   {
     port: port(1883, 'MQTT over TCP port'),
+    external: Type.Optional(ExternalBroker),
     maxPayloadBytes: Type.Integer({
       minimum: 1,
       default: 1_048_576,
@@ -180,21 +234,67 @@ const Kafka = Type.Object(
     replicationFactor: Type.Integer({
       minimum: -1,
       default: -1,
-      description: 'Replication factor of topics uns-bridge creates (-1: the broker default)',
+      description:
+        'Replication factor of topics uns-bridge creates; -1: by cluster size, 3 when the cluster has 3 or more brokers, else 1 per broker (docs/decisions/0015)',
+    }),
+    minInsyncReplicas: Type.Integer({
+      minimum: -1,
+      default: -1,
+      description:
+        'min.insync.replicas of topics uns-bridge creates: how many replicas must have a record before Kafka acknowledges it; -1: 2 when the replication factor is 3 or more, else 1',
     }),
     compression: OneOf(['none', 'gzip'], { default: 'none', description: 'Compression of produced batches' }),
     topics: KafkaTopics,
     sasl: Type.Optional(
       Type.Object(
         {
-          mechanism: OneOf(['plain', 'scram-sha-256', 'scram-sha-512'], { description: 'SASL mechanism' }),
-          username: Type.String(),
-          password: Type.String(),
+          mechanism: OneOf(['plain', 'scram-sha-256', 'scram-sha-512'], {
+            description: 'SASL mechanism (PLAIN sends the password itself: use it with TLS only)',
+          }),
+          username: Type.String({ minLength: 1, description: 'SASL user' }),
+          password: Type.String({
+            minLength: 1,
+            description: 'SASL password; never shown by --print-config or in logs',
+          }),
         },
         { additionalProperties: false, description: 'SASL credentials for Kafka' },
       ),
     ),
-    ssl: Type.Boolean({ default: false, description: 'TLS to Kafka' }),
+    ssl: Type.Boolean({
+      default: false,
+      description: "TLS to Kafka with the system's CAs (kafka.tls sets files and turns TLS on by itself)",
+    }),
+    tls: Type.Optional(
+      Type.Object(
+        {
+          ca: Type.Optional(
+            Type.String({
+              format: 'readable-file',
+              description:
+                "PEM file of the CA(s) that signed the brokers' certificates (a private CA); the system CAs when unset",
+            }),
+          ),
+          cert: Type.Optional(
+            Type.String({
+              format: 'readable-file',
+              description: 'PEM client certificate, for brokers that require one (mutual TLS); needs key',
+            }),
+          ),
+          key: Type.Optional(
+            Type.String({ format: 'readable-file', description: 'PEM private key of cert (unencrypted)' }),
+          ),
+          rejectUnauthorized: Type.Boolean({
+            default: true,
+            description: "Verify the brokers' certificates and host names; false is for experiments only",
+          }),
+        },
+        {
+          additionalProperties: false,
+          dependencies: { cert: ['key'], key: ['cert'] },
+          description: 'TLS to Kafka with these files; setting any of them turns TLS on',
+        },
+      ),
+    ),
   },
   { additionalProperties: false, default: {} },
 )
@@ -232,6 +332,25 @@ const Sparkplug = Type.Object(
       default: 5000,
       description: 'Least time between two automatic Rebirth requests to one edge node, ms',
     }),
+    maxNestingDepth: Type.Integer({
+      minimum: 1,
+      maximum: 256,
+      default: 16,
+      description:
+        'Deepest nesting of Templates, PropertySets and DataSets in one payload (a Template instance is 1); a deeper payload is refused (UNS_ERR_SPB_PAYLOAD_LIMIT) and a Rebirth requested',
+    }),
+    maxMetricsPerBirth: Type.Integer({
+      minimum: 1,
+      default: 10000,
+      description:
+        'Most metrics in one NBIRTH, DBIRTH or death, Template members included; a larger one is refused as above (DATA is bounded by mqtt.maxPayloadBytes)',
+    }),
+    maxInflatedBytes: Type.Integer({
+      minimum: 1024,
+      default: 16_777_216,
+      description:
+        'Largest inflated body of a compressed Sparkplug payload, bytes; a larger one is refused as above',
+    }),
   },
   { additionalProperties: false, default: {} },
 )
@@ -242,6 +361,45 @@ const Api = Type.Object(
       minimum: 0,
       default: 250,
       description: 'Server-Sent Events: at most one event per path per this many ms (latest value wins)',
+    }),
+  },
+  { additionalProperties: false, default: {} },
+)
+
+const History = Type.Object(
+  {
+    ringPoints: Type.Integer({
+      minimum: 0,
+      default: 60,
+      description:
+        'Latest points kept in memory per tag for sparklines and the last minutes of history (measured: 1.8 KB per tag at 60 points, 2.7 KB at 120); 0 keeps none',
+    }),
+    ringMinutes: Type.Integer({
+      minimum: 1,
+      default: 10,
+      description: "Minutes of points kept in memory per tag, counted back from the tag's newest point",
+    }),
+    scanMaxRecords: Type.Integer({
+      minimum: 1,
+      default: 500000,
+      description:
+        'Scan budget of one history read from Kafka: most records looked at (the partition holds other tags too); past it the answer says truncated',
+    }),
+    scanMaxMs: Type.Integer({
+      minimum: 10,
+      default: 5000,
+      description: 'Scan budget of one history read from Kafka, ms; past it the answer says truncated',
+    }),
+    maxPoints: Type.Integer({
+      minimum: 1,
+      default: 100000,
+      description: 'Largest `limit` of one history request (points returned)',
+    }),
+    deadLetters: Type.Integer({
+      minimum: 0,
+      default: 500,
+      description:
+        'Latest refused messages kept in memory for GET /api/v1/dlq (the dead-letter topic keeps all)',
     }),
   },
   { additionalProperties: false, default: {} },
@@ -421,6 +579,16 @@ const Security = Type.Object(
         'Admit clients without credentials (with security.anonymousRoles). With no users and no tokens, anonymous clients get full access but host must then be a loopback address unless this is true',
     }),
     anonymousRoles: roleNames('anonymous clients when security.anonymous is true'),
+    kafkaRoles: Type.Array(Type.String({ minLength: 1 }), {
+      default: [],
+      description:
+        'Roles of records that Kafka writes into the UNS (kafka.topics.commands and inbound rules): each record needs their `write` grant on its path and is audited under its `source` header (else `kafka`). Empty with security configured: every Kafka write is refused; with nothing configured (open mode) all are allowed',
+    }),
+    publicMetrics: Type.Boolean({
+      default: true,
+      description:
+        'GET /metrics without credentials (Prometheus scrapers). false: it needs an identity with `read` on $SYS/metrics (admin has it)',
+    }),
     users: Type.Array(User, {
       default: [],
       description: 'Users: MQTT username/password or client certificate, HTTP Basic',
@@ -485,6 +653,18 @@ const Security = Type.Object(
   { additionalProperties: false, default: {} },
 )
 
+const Cluster = Type.Object(
+  {
+    redis: Type.String({
+      default: '',
+      pattern: '^(|rediss?://.+)$',
+      description:
+        'Redis URL (redis:// or rediss://) shared by every instance: MQTT messages, retained messages, subscriptions and persistent sessions go through it (decision 0050); empty runs one process with them in memory. Sentinel and Redis Cluster nodes are not supported yet',
+    }),
+  },
+  { additionalProperties: false, default: {} },
+)
+
 const Log = Type.Object(
   {
     level: OneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
@@ -519,9 +699,11 @@ export const ConfigSchema = Type.Object(
     namespace: Namespace,
     sparkplug: Sparkplug,
     api: Api,
+    history: History,
     bridge: Bridge,
     registry: Registry,
     security: Security,
+    cluster: Cluster,
     log: Log,
   },
   { additionalProperties: false },

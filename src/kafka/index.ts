@@ -10,6 +10,7 @@ export {
   type KafkaRecord,
   type TailHandle,
 } from './kafka-client.js'
+export type { PartitionReadOptions, PartitionReadResult, ReadStart } from './kafka-read.js'
 export {
   createBufferedProducer,
   type BufferedProducer,

@@ -9,9 +9,12 @@ import {
   type Producer,
   type Admin,
   type IHeaders,
-  type SASLOptions,
 } from 'kafkajs'
 import type { Logger } from '../logger.js'
+import { createBackoff } from './backoff.js'
+import { createPartitionReader, type PartitionReader } from './kafka-read.js'
+import { toKafkaSecurity, type KafkaSaslConfig, type KafkaTlsConfig } from './kafka-security.js'
+import { toReplication, type ReplicationSettings } from './replication.js'
 
 export interface KafkaRecord {
   readonly topic: string
@@ -34,8 +37,13 @@ export interface KafkaClientConfig {
   readonly clientId: string
   readonly connectTimeoutMs: number
   readonly requestTimeoutMs: number
+  /** TLS with the system CAs; `tls` turns TLS on with its files. */
   readonly ssl: boolean
-  readonly sasl?: { readonly mechanism: string; readonly username: string; readonly password: string }
+  readonly tls?: KafkaTlsConfig
+  readonly sasl?: KafkaSaslConfig
+  /** Of the topics ensureTopics creates; below 1 (or unset): by cluster size (replication.ts). */
+  readonly replicationFactor?: number
+  readonly minInsyncReplicas?: number
 }
 
 export interface ConsumerHandle {
@@ -46,17 +54,20 @@ export interface ConsumerHandle {
 export interface TailHandle {
   /**
    * Resolves once every record below the topic's end offsets (high watermarks), fetched when this
-   * is called, has been handed to `eachRecord`; rejects after `timeoutMs`.
+   * is called, has been handed to `eachRecord`; rejects after `timeoutMs`, or when stop() is called.
    */
   caughtUp(timeoutMs: number): Promise<void>
   stop(): Promise<void>
 }
 
-export interface KafkaClient {
+export interface KafkaClient extends Omit<PartitionReader, 'close'> {
   connectProducer(): Promise<void>
   /** Produces with acks=all; resolves when every record is acknowledged. */
   send(records: readonly KafkaRecord[]): Promise<void>
-  /** Creates the missing topics; `partitions` defaults to the broker's num.partitions. */
+  /**
+   * Creates the missing topics; `partitions` defaults to the broker's num.partitions, replication
+   * to the config (by cluster size when unset). Returns the replication used, when it created any.
+   */
   ensureTopics(
     topics: readonly {
       topic: string
@@ -64,7 +75,7 @@ export interface KafkaClient {
       partitions?: number
       replicationFactor?: number
     }[],
-  ): Promise<void>
+  ): Promise<ReplicationSettings | undefined>
   /** Which of `topics` do not exist. */
   missingTopics(topics: readonly string[]): Promise<string[]>
   consume(opts: {
@@ -78,7 +89,9 @@ export interface KafkaClient {
   /**
    * Reads `topic` from the beginning and keeps following it, with a consumer group of its own that
    * never commits: every tail sees the whole topic (a compacted state log such as uns.schemas).
-   * `groupId` must be unique to this tail.
+   * `groupId` must be unique to this tail. When kafkajs gives up on the reader, `onCrash` hears of it
+   * and the tail starts a new reader with backoff (group `<groupId>.<n>`); every record reaches
+   * `eachRecord` once, in offset order, across restarts.
    */
   tail(opts: {
     groupId: string
@@ -88,6 +101,10 @@ export interface KafkaClient {
   }): Promise<TailHandle>
   close(): Promise<void>
 }
+
+/** First and longest wait before a tail starts a new reader after kafkajs gave up on one, ms. */
+const TAIL_RESTART_INITIAL_MS = 250
+const TAIL_RESTART_MAX_MS = 5000
 
 const toConsumedHeaders = (raw: IHeaders | undefined): Record<string, string> => {
   const headers: Record<string, string> = {}
@@ -103,8 +120,7 @@ export function createKafkaClient(config: KafkaClientConfig, logger: Logger): Ka
     brokers: [...config.brokers],
     connectionTimeout: config.connectTimeoutMs,
     requestTimeout: config.requestTimeoutMs,
-    ssl: config.ssl,
-    ...(config.sasl ? { sasl: config.sasl as SASLOptions } : {}),
+    ...toKafkaSecurity(config),
     // The bridge retries whole batches itself with backoff and logs once per state change, so
     // kafkajs retries little and its own logs go to debug (else an outage floods the log).
     retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 },
@@ -118,6 +134,7 @@ export function createKafkaClient(config: KafkaClientConfig, logger: Logger): Ka
   let admin: Admin | undefined
   const consumers = new Set<Consumer>()
   let closed = false
+  const reader = createPartitionReader(kafka)
 
   // kafkajs restarts a crashed consumer by itself (retriable errors), also after disconnect() when
   // the restart was already scheduled; restartOnFailure stops that once the client is closed.
@@ -132,9 +149,18 @@ export function createKafkaClient(config: KafkaClientConfig, logger: Logger): Ka
   }
 
   return {
+    partitionOf: (topic, key) => reader.partitionOf(topic, key),
+    partitions: (topic) => reader.partitions(topic),
+    readPartition: (opts) => reader.readPartition(opts),
+
     async connectProducer() {
       if (producer) await producer.disconnect().catch(() => {})
-      producer = kafka.producer({ allowAutoTopicCreation: true, maxInFlightRequests: 1 })
+      // retries 0: see send().
+      producer = kafka.producer({
+        allowAutoTopicCreation: true,
+        maxInFlightRequests: 1,
+        retry: { retries: 0 },
+      })
       await producer.connect()
     },
 
@@ -149,11 +175,26 @@ export function createKafkaClient(config: KafkaClientConfig, logger: Logger): Ka
         if (!list) byTopic.set(r.topic, (list = []))
         list.push({ key: r.key, value: r.value, headers: { ...r.headers } })
       }
-      await producer.sendBatch({
+      const batch = {
         acks: -1,
         compression: config.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
         topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-      })
+      }
+      // kafkajs retries a batch only towards the brokers that have not answered yet, so a partition
+      // whose leader moved to a broker that had answered is skipped and the send resolves without it
+      // (tulios/kafkajs#1303): an acknowledged record is lost when a broker dies (seen in
+      // test/integration/kafka-cluster-failover.test.ts). So kafkajs makes one attempt and the whole
+      // batch is retried here: records that had reached Kafka are written twice, none is lost
+      // (docs/decisions/0016).
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return void (await producer.sendBatch(batch))
+        } catch (err) {
+          const cause = (err as { cause?: { retriable?: boolean } }).cause
+          if (attempt >= 3 || cause?.retriable !== true) throw err
+          await new Promise((r) => setTimeout(r, 100 * attempt))
+        }
+      }
     },
 
     async ensureTopics(topics) {
@@ -161,16 +202,28 @@ export function createKafkaClient(config: KafkaClientConfig, logger: Logger): Ka
       await admin.connect()
       const existing = new Set(await admin.listTopics())
       const missing = topics.filter((t) => !existing.has(t.topic))
-      if (missing.length === 0) return
+      if (missing.length === 0) return undefined
+      const brokerCount = (await admin.describeCluster()).brokers.length
+      const replication = toReplication(config, brokerCount)
       await admin.createTopics({
         waitForLeaders: true,
-        topics: missing.map((t) => ({
-          topic: t.topic,
-          ...(t.partitions === undefined ? {} : { numPartitions: t.partitions }),
-          ...(t.replicationFactor === undefined ? {} : { replicationFactor: t.replicationFactor }),
-          configEntries: t.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
-        })),
+        topics: missing.map((t) => {
+          const { replicationFactor, minInsyncReplicas } =
+            t.replicationFactor === undefined
+              ? replication
+              : toReplication({ ...config, replicationFactor: t.replicationFactor }, brokerCount)
+          return {
+            topic: t.topic,
+            ...(t.partitions === undefined ? {} : { numPartitions: t.partitions }),
+            replicationFactor,
+            configEntries: [
+              ...(t.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : []),
+              { name: 'min.insync.replicas', value: String(minInsyncReplicas) },
+            ],
+          }
+        }),
       })
+      return replication
     },
 
     async missingTopics(topics) {
@@ -209,39 +262,102 @@ export function createKafkaClient(config: KafkaClientConfig, logger: Logger): Ka
     },
 
     async tail({ groupId, topic, eachRecord, onCrash }) {
-      // A short fetch wait: followers see new records sooner and stop() (which waits for the
-      // pending fetch) returns within half a second instead of kafkajs's default 5 s.
-      const consumer = newConsumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 500 }, onCrash)
-      consumers.add(consumer)
       // Next offset to read per partition. Batches of control records only advance it through
       // END_BATCH_PROCESS, so a transactional marker at the end of the log does not stall caughtUp.
+      // It also outlives the reader: a restarted reader reads from the beginning again and skips
+      // what was handed over already, and caughtUp waiters are woken by whichever reader advances it.
       const next = new Map<number, bigint>()
-      const waiters = new Set<() => void>()
+      const waiters = new Set<{ wake(): void; fail(err: Error): void }>()
       const advance = (partition: number, nextOffset: bigint): void => {
         if ((next.get(partition) ?? -1n) >= nextOffset) return
         next.set(partition, nextOffset)
-        for (const wake of waiters) wake()
+        for (const w of waiters) w.wake()
       }
-      consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
-        if (e.payload.topic === topic) advance(e.payload.partition, BigInt(e.payload.lastOffset) + 1n)
-      })
-      await consumer.connect()
-      await consumer.subscribe({ topics: [topic], fromBeginning: true })
-      await consumer.run({
-        autoCommit: false,
-        eachMessage: async ({ partition, message }) => {
-          eachRecord({
-            topic,
-            partition,
-            offset: message.offset,
-            timestamp: Number(message.timestamp),
-            key: message.key ? message.key.toString('utf8') : null,
-            value: message.value,
-            headers: toConsumedHeaders(message.headers),
+      const restarts = createBackoff({ initialMs: TAIL_RESTART_INITIAL_MS, maxMs: TAIL_RESTART_MAX_MS })
+      let generation = 0
+      let current: Consumer | undefined
+      let restartTimer: NodeJS.Timeout | undefined
+      let stopped = false
+
+      // kafkajs gives up on a consumer for errors it calls non-retriable, among them "Failed to find
+      // group coordinator" while a freshly started broker is still creating __consumer_offsets. A
+      // tail is a reader the service depends on (readiness waits for it), so it starts a new one.
+      const restartLater = (): void => {
+        if (stopped || closed || restartTimer) return
+        restartTimer = setTimeout(() => {
+          restartTimer = undefined
+          open().then(
+            (consumer) => {
+              if (consumer) logger.info({ topic, groupId }, 'Kafka tail reader restarted')
+            },
+            (err: unknown) => {
+              logger.debug({ err, topic, groupId }, 'Kafka tail reader not restarted yet')
+              restartLater()
+            },
+          )
+        }, restarts.nextDelayMs())
+      }
+
+      const open = async (): Promise<Consumer | undefined> => {
+        if (stopped || closed) return undefined
+        // A fresh group per reader: nothing is committed, and a crashed member that could not
+        // leave would hold the next join of the same group until its session times out.
+        const id = generation === 0 ? groupId : `${groupId}.${generation}`
+        generation += 1
+        let crashed = false
+        // A short fetch wait: followers see new records sooner and stop() (which waits for the
+        // pending fetch) returns within half a second instead of kafkajs's default 5 s.
+        const consumer = newConsumer(
+          { groupId: id, allowAutoTopicCreation: false, maxWaitTimeInMs: 500 },
+          (err) => {
+            crashed = true
+            consumers.delete(consumer)
+            if (current === consumer) current = undefined
+            onCrash(err)
+            restartLater()
+          },
+        )
+        consumer.on(consumer.events.GROUP_JOIN, () => restarts.reset())
+        consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
+          if (e.payload.topic === topic) advance(e.payload.partition, BigInt(e.payload.lastOffset) + 1n)
+        })
+        try {
+          await consumer.connect()
+          await consumer.subscribe({ topics: [topic], fromBeginning: true })
+          // run() resolves after the first join; a join that fails has crashed the consumer by then.
+          await consumer.run({
+            autoCommit: false,
+            eachMessage: async ({ partition, message }) => {
+              const offset = BigInt(message.offset)
+              if (offset < (next.get(partition) ?? 0n)) return
+              eachRecord({
+                topic,
+                partition,
+                offset: message.offset,
+                timestamp: Number(message.timestamp),
+                key: message.key ? message.key.toString('utf8') : null,
+                value: message.value,
+                headers: toConsumedHeaders(message.headers),
+              })
+              advance(partition, offset + 1n)
+            },
           })
-          advance(partition, BigInt(message.offset) + 1n)
-        },
-      })
+        } catch (err) {
+          consumers.delete(consumer)
+          await consumer.disconnect().catch(() => {})
+          throw err
+        }
+        if (crashed) return undefined
+        if (stopped) {
+          consumers.delete(consumer)
+          await consumer.disconnect().catch(() => {})
+          return undefined
+        }
+        current = consumer
+        return consumer
+      }
+
+      await open()
       return {
         async caughtUp(timeoutMs) {
           admin ??= kafka.admin()
@@ -253,22 +369,36 @@ export function createKafkaClient(config: KafkaClientConfig, logger: Logger): Ka
             )
           if (done()) return
           await new Promise<void>((resolve, reject) => {
-            const wake = (): void => {
-              if (!done()) return
-              clearTimeout(timer)
-              waiters.delete(wake)
-              resolve()
+            const waiter = {
+              wake(): void {
+                if (!done()) return
+                clearTimeout(timer)
+                waiters.delete(waiter)
+                resolve()
+              },
+              fail(err: Error): void {
+                clearTimeout(timer)
+                waiters.delete(waiter)
+                reject(err)
+              },
             }
-            const timer = setTimeout(() => {
-              waiters.delete(wake)
-              reject(new Error(`${topic} not read to its end within ${timeoutMs} ms`))
-            }, timeoutMs)
-            waiters.add(wake)
+            const timer = setTimeout(
+              () => waiter.fail(new Error(`${topic} not read to its end within ${timeoutMs} ms`)),
+              timeoutMs,
+            )
+            waiters.add(waiter)
           })
         },
         async stop() {
-          consumers.delete(consumer)
-          await consumer.disconnect()
+          stopped = true
+          clearTimeout(restartTimer)
+          for (const w of [...waiters]) w.fail(new Error(`the reader of ${topic} was stopped`))
+          const consumer = current
+          current = undefined
+          if (consumer) {
+            consumers.delete(consumer)
+            await consumer.disconnect()
+          }
         },
       }
     },
@@ -278,6 +408,7 @@ export function createKafkaClient(config: KafkaClientConfig, logger: Logger): Ka
       await Promise.allSettled([
         producer?.disconnect(),
         admin?.disconnect(),
+        reader.close(),
         ...[...consumers].map((c) => c.disconnect()),
       ])
       producer = undefined

@@ -65,6 +65,8 @@ export function createBufferedProducer(
   let inFlight = false
   let lingerTimer: NodeJS.Timeout | undefined
   let reconnectTimer: NodeJS.Timeout | undefined
+  let resendTimer: NodeJS.Timeout | undefined
+  let partitionWaitLogged = false
   const backoff = createBackoff({ initialMs: config.reconnectInitialMs, maxMs: config.reconnectMaxMs })
   let drained: (() => void) | undefined
 
@@ -103,7 +105,7 @@ export function createBufferedProducer(
   }
 
   function schedule(): void {
-    if (inFlight || state !== 'connected' || queue.length === 0) return
+    if (inFlight || resendTimer || state !== 'connected' || queue.length === 0) return
     if (queue.length >= config.maxBatchRecords || config.lingerMs === 0) return void flush()
     lingerTimer ??= setTimeout(() => void flush(), config.lingerMs)
   }
@@ -125,6 +127,9 @@ export function createBufferedProducer(
         e.resolve()
       }
       sent += batch.length
+      backoff.reset()
+      partitionWaitLogged = false
+      lastError = undefined
       admitWaiting()
     } catch (err) {
       lastError = (err as Error).message
@@ -142,6 +147,17 @@ export function createBufferedProducer(
         // Their room goes to the records held for it, else those (and every record after) wait forever.
         admitWaiting()
         logger.error({ err, records: batch.length }, 'Kafka rejected a batch; records failed')
+      } else if (state === 'connected' && isPartitionNotReady(err)) {
+        // Kafka answered, but a partition has no leader yet (a topic auto-created a moment ago on a
+        // broker that has just started): the link is up, so the batch is sent again after a pause,
+        // without a reconnect and without reporting Kafka unreachable.
+        if (!partitionWaitLogged)
+          logger.warn({ err, records: batch.length }, 'Kafka partition not ready; resending')
+        partitionWaitLogged = true
+        resendTimer = setTimeout(() => {
+          resendTimer = undefined
+          void flush()
+        }, backoff.nextDelayMs())
       } else if (state === 'connected') {
         setState('disconnected', err as Error)
         retryLater()
@@ -217,6 +233,7 @@ export function createBufferedProducer(
       state = 'closed'
       clearTimeout(lingerTimer)
       clearTimeout(reconnectTimer)
+      clearTimeout(resendTimer)
       const left = [...queue.splice(0), ...waiting.splice(0)]
       for (const e of left) e.reject(new BridgeClosed(['record']))
       if (left.length > 0) logger.warn({ records: left.length }, 'shutdown left records unsent')
@@ -227,4 +244,14 @@ export function createBufferedProducer(
 function isPoison(err: unknown): boolean {
   const e = err as { name?: string; retriable?: boolean; type?: string }
   return e.name === 'KafkaJSProtocolError' && e.retriable === false
+}
+
+/** Kafka answered with a retriable error about the partition (no leader yet, unknown yet), not a lost link. */
+function isPartitionNotReady(err: unknown): boolean {
+  let e = err as { name?: string; retriable?: boolean; cause?: unknown } | undefined
+  // kafkajs wraps the last error of its own retries as the cause of KafkaJSNumberOfRetriesExceeded.
+  while (e?.cause !== undefined && e.cause !== e) e = e.cause as typeof e
+  return (
+    (e?.name === 'KafkaJSProtocolError' && e.retriable === true) || e?.name === 'KafkaJSMetadataNotLoaded'
+  )
 }

@@ -12,6 +12,7 @@ export {
   type SparkplugSection,
 } from './definition.js'
 export { modelSchema } from './model-schema.js'
+export { fieldValueProblem, type FieldConstraints } from './field-value.js'
 export { createSparkplugMapper, type SparkplugMapper } from './sparkplug-mapping.js'
 export { createNamespaceTree, type NamespaceTree, type ValueChange, type ValuesQuery } from './tree.js'
 export type { TreeEntry, ValueView } from './tree-views.js'

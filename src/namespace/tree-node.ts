@@ -25,6 +25,8 @@ export class TreeNode {
   value: UnsValue | undefined = undefined
   timestamp = 0
   quality: Quality | undefined = undefined
+  /** Since when the value is stale (epoch ms), from the event; undefined while it is live. */
+  staleSince: number | undefined = undefined
   datatype: string | undefined = undefined
   source: string | undefined = undefined
   /** Unit learned from the data (Sparkplug engUnit); kept when later messages carry none. Interned. */

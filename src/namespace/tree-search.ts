@@ -13,6 +13,8 @@ export interface SearchQuery {
   readonly level?: string | undefined
   /** 1 to 1000; default 100. */
   readonly limit?: number | undefined
+  /** Only paths for which this is true count as hits (what the caller may read); default: all. */
+  readonly visible?: ((path: string) => boolean) | undefined
 }
 
 export interface SearchHit {
@@ -48,7 +50,7 @@ export function searchTree(root: TreeNode, query: SearchQuery, limit: number): S
         path.toLowerCase().includes(q) ||
         (structural?.displayName?.toLowerCase().includes(q) ?? false) ||
         (field?.description?.toLowerCase().includes(q) ?? false)
-      if (text) {
+      if (text && (query.visible === undefined || query.visible(path))) {
         if (hits.length === limit) return false
         const model = isBinding(def) ? def.model : structural?.model
         hits.push({

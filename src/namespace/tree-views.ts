@@ -25,6 +25,8 @@ export interface ValueView {
   readonly value: UnsValue
   readonly timestamp: number
   readonly quality: Quality
+  /** Since when the value is stale (epoch ms); `timestamp` stays the last sample's. */
+  readonly staleSince?: number
   readonly datatype?: string
   readonly source: string
   readonly lastSeen: number
@@ -80,6 +82,7 @@ export function toValueView(node: TreeNode, path: string): ValueView {
     value: node.value as UnsValue,
     timestamp: node.timestamp,
     quality: node.quality ?? 'good',
+    ...(node.staleSince === undefined ? {} : { staleSince: node.staleSince }),
     ...(node.datatype === undefined ? {} : { datatype: node.datatype }),
     source: node.source ?? '',
     lastSeen: node.lastSeen,

@@ -153,6 +153,7 @@ export function createNamespaceTree(
           return ok({ created: false, changed: false, class: tagClass })
         node.value = undefined
         node.quality = undefined
+        node.staleSince = undefined
         node.datatype = undefined
         counts.values -= 1
         prune(node)
@@ -167,6 +168,7 @@ export function createNamespaceTree(
       node.value = event.value
       node.timestamp = event.timestamp
       node.quality = event.quality
+      node.staleSince = event.staleSince
       node.datatype = event.datatype === undefined ? undefined : intern(event.datatype)
       node.source = intern(event.source)
       // DATA messages carry no properties: a unit once learned stays until another one arrives.
@@ -176,13 +178,14 @@ export function createNamespaceTree(
       // Ancestors' lastSeen is at least their children's: stop at the first one already as recent.
       for (let a = node.parent; a !== undefined && a.lastSeen < t; a = a.parent) a.lastSeen = t
       if (subs.size > 0) {
-        const { path, value, timestamp, quality, source, datatype } = event
+        const { path, value, timestamp, quality, source, datatype, staleSince } = event
         notify(levels, {
           path,
           value,
           timestamp,
           quality,
           source,
+          ...(staleSince === undefined ? {} : { staleSince }),
           ...(datatype === undefined ? {} : { datatype }),
           tombstone: false,
         })

@@ -82,7 +82,8 @@ export function createChecker(parts: {
     const { subject, policy } = binding
     if (policy === 'off') return { verdict: 'accept', subject, policy, errors: [] }
     const v = table.getVersion(subject, binding.version)
-    const value = binding.target === 'envelope' ? toEnvelope(input) : toJsonValue(input.value as UnsValue)
+    const value =
+      binding.target === 'envelope' ? toEnvelope(input) : toJsonValue(input.value as UnsValue, input.datatype)
     const result = v === undefined ? validate(subject, binding.version, value) : validators.run(v.id, value)
     if (result.ok && v !== undefined) {
       const cached = accepted.get(binding)

@@ -15,7 +15,7 @@ export const unsEnvelopeSchema = {
   properties: {
     value: {
       description:
-        'The value: any JSON. 64-bit integers that do not fit a JS number travel as decimal strings, never rounded.',
+        'The value: any JSON. Int64/UInt64 values (and their arrays) are decimal strings, as are other integers beyond 2^53; never rounded.',
     },
     timestamp: {
       description: 'Source timestamp, epoch milliseconds.',
@@ -25,6 +25,12 @@ export const unsEnvelopeSchema = {
     quality: {
       type: 'string',
       enum: ['good', 'uncertain', 'bad', 'stale'],
+    },
+    staleSince: {
+      description:
+        'Since when the value is stale (its Sparkplug node died or the host lost its server), epoch milliseconds; timestamp stays the last sample.',
+      type: 'integer',
+      minimum: 0,
     },
     datatype: {
       description: 'Sparkplug datatype name (Int32, Float, String, ...) when known.',

@@ -6,7 +6,7 @@ import type { CheckInput } from './types.js'
 
 /** The UNS envelope of an event; absent fields stay absent so that the schema reports them. */
 export function toEnvelope(input: CheckInput): Record<string, unknown> {
-  const env: Record<string, unknown> = { value: toJsonValue(input.value as UnsValue) }
+  const env: Record<string, unknown> = { value: toJsonValue(input.value as UnsValue, input.datatype) }
   if (input.timestamp !== undefined) env['timestamp'] = input.timestamp
   if (input.quality !== undefined) env['quality'] = input.quality
   if (input.datatype !== undefined) env['datatype'] = input.datatype

@@ -25,8 +25,6 @@ export interface KafkaRegistryStoreConfig {
   readonly loadTimeoutMs?: number
   /** Prefix of the tail's consumer group id; a random suffix makes it unique. Default `uns-registry`. */
   readonly groupIdPrefix?: string
-  /** Wait before restarting a crashed tail, in milliseconds. Default 1000. */
-  readonly restartDelayMs?: number
 }
 
 type Listener = (record: RegistryRecord) => void
@@ -68,28 +66,19 @@ export async function createKafkaRegistryStore(
     log.push(record)
     for (const listener of listeners) listener(structuredClone(record))
   }
+  // The tail starts a new reader by itself when kafkajs gives up on one; records already read are
+  // not handed over again, and a caughtUp() in progress is answered by the new reader.
   const startTail = async (): Promise<TailHandle> =>
     client.tail({
       topic,
       groupId: `${config.groupIdPrefix ?? 'uns-registry'}-${randomUUID()}`,
       eachRecord: onRecord,
       onCrash: (err) => {
-        if (closed) return
-        logger.error({ err, topic }, 'registry tail crashed; restarting')
-        const old = tail
-        tail = undefined
-        setTimeout(() => {
-          void old?.stop().catch(() => {})
-          if (closed) return
-          startTail().then(
-            (t) => (closed ? void t.stop() : (tail = t)),
-            (e: unknown) => logger.error({ err: e, topic }, 'registry tail not restarted'),
-          )
-        }, config.restartDelayMs ?? 1000)
+        if (!closed) logger.warn({ err, topic }, 'registry reader crashed; restarting')
       },
     })
   const caughtUp = async (): Promise<void> => {
-    if (tail === undefined) throw new RegistryStoreUnavailable([topic, 'its reader is restarting'], { topic })
+    if (tail === undefined) throw new RegistryStoreUnavailable([topic, 'its reader is not open'], { topic })
     await tail.caughtUp(loadTimeoutMs).catch((err: unknown) => {
       throw unavailable('not read to its end', err)
     })

@@ -45,6 +45,11 @@ export interface ServiceRegistry {
   /** Stable reference for the pipeline and the API, whichever registry is in charge. */
   readonly registry: Registry
   health(): ServiceRegistryHealth
+  /**
+   * Kafka was reached by another client (the bridge's producer connected): the next attempt starts
+   * now rather than after a backoff delay that grew during the outage (up to reconnectMaxMs).
+   */
+  retryNow(): void
   /** Stops retrying, closes the registry, its store and its Kafka client; idempotent. */
   close(): Promise<void>
 }
@@ -63,6 +68,7 @@ export async function createServiceRegistry(
     return {
       registry: interim,
       health: () => ({ state: closed ? 'closed' : 'memory', ready: !closed }),
+      retryNow: () => {},
       async close() {
         closed = true
         await interim.close()
@@ -76,6 +82,9 @@ export async function createServiceRegistry(
   let lastError: string | undefined
   let held: { client: KafkaClient; store: RegistryStore; registry: Registry } | undefined
   let wake: (() => void) | undefined
+  // Set by retryNow() while an attempt is in flight: the next one follows without a pause.
+  let hurry = false
+  const backoff = createBackoff({ initialMs: kafka.reconnectInitialMs, maxMs: kafka.reconnectMaxMs })
 
   const attempt = async (): Promise<boolean> => {
     const client = createKafkaClient(kafka, log.child({ component: 'kafkajs' }))
@@ -93,6 +102,7 @@ export async function createServiceRegistry(
       }
       held = { client, store, registry }
       await deferred.settle(registry)
+      lastError = undefined
       log.info({ topic: kafka.topic, subjects: registry.stats().subjects }, 'registry restored from Kafka')
       return true
     } catch (err) {
@@ -104,10 +114,10 @@ export async function createServiceRegistry(
     }
   }
   const run = async (): Promise<void> => {
-    const backoff = createBackoff({ initialMs: kafka.reconnectInitialMs, maxMs: kafka.reconnectMaxMs })
     while (!closed && !(await attempt())) {
       if (closed) return
-      const delayMs = backoff.nextDelayMs()
+      const delayMs = hurry ? 0 : backoff.nextDelayMs()
+      hurry = false
       log.warn(
         { topic: kafka.topic, attempts, lastError, retryInMs: delayMs },
         'registry topic not open; retrying',
@@ -119,6 +129,7 @@ export async function createServiceRegistry(
           resolve()
         }
       })
+      wake = undefined
     }
   }
   const running = run()
@@ -140,6 +151,12 @@ export async function createServiceRegistry(
         attempts,
         ...(lastError === undefined ? {} : { lastError }),
       }
+    },
+    retryNow() {
+      if (closed || deferred.persistent) return
+      backoff.reset()
+      if (wake) wake()
+      else hurry = true
     },
     close: () =>
       (closing ??= (async () => {

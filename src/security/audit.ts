@@ -46,6 +46,11 @@ export interface AuditTrailOptions {
 export interface AuditTrail {
   /** Records one event; `time` defaults to now. Never throws. */
   record(event: Omit<AuditEvent, 'time'> & { readonly time?: string }): void
+  /**
+   * Adds a sink after the trail was built: the Kafka bridge, which is built after the broker that needs
+   * security (src/index.ts wires it, as it wires the broker's hooks).
+   */
+  addSink(sink: AuditSink): void
   /** Events whose sink call failed since start. */
   readonly sinkFailures: number
 }
@@ -56,7 +61,8 @@ const MAX_IDENTITY = 256
 const cut = (s: string, max: number): string => (s.length > max ? `${s.slice(0, max)}…` : s)
 
 export function createAuditTrail(deps: AuditTrailDeps, options: AuditTrailOptions = {}): AuditTrail {
-  const { logger, sink, counter } = deps
+  const { logger, counter } = deps
+  const sinks: AuditSink[] = deps.sink === undefined ? [] : [deps.sink]
   const now = deps.now ?? Date.now
   const logPerSecond = options.logPerSecond ?? 20
   let windowStart = 0
@@ -115,7 +121,7 @@ export function createAuditTrail(deps: AuditTrailDeps, options: AuditTrailOption
         if (event.result === 'refused') logger.warn(fields, 'access refused')
         else logger.info(fields, 'access audited')
       }
-      if (sink !== undefined) {
+      for (const sink of sinks) {
         try {
           const pending = sink(event)
           if (pending !== undefined) pending.then(undefined, sinkFailed)
@@ -123,6 +129,9 @@ export function createAuditTrail(deps: AuditTrailDeps, options: AuditTrailOption
           sinkFailed(err)
         }
       }
+    },
+    addSink(sink) {
+      sinks.push(sink)
     },
     get sinkFailures() {
       return sinkFailures

@@ -74,6 +74,7 @@ export function securityConfigProblems(config: Config): string[] {
     checkRoles(`security.tokens[${i}].roles`, t.roles)
   })
   checkRoles('security.anonymousRoles', s.anonymousRoles)
+  checkRoles('security.kafkaRoles', s.kafkaRoles)
   if (s.anonymousRoles.length > 0 && !s.anonymous) {
     problems.push(
       'security.anonymousRoles is set but security.anonymous is false; set security.anonymous: true or remove the roles',

@@ -142,3 +142,18 @@ export function grantCoversFilter(
   }
   return g.length === requested.length
 }
+
+/** The grant as a plain MQTT filter with its placeholders filled, or undefined when one cannot be filled safely. */
+export function resolveGrant(grant: GrantFilter, values: PlaceholderValues): string | undefined {
+  const out: string[] = []
+  for (const [i, level] of grant.levels.entries()) {
+    if (level.kind === 'plus') out.push('+')
+    else if (level.kind === 'hash') out.push('#')
+    else {
+      const text = resolve(level, values, i === 0)
+      if (text === undefined) return undefined
+      out.push(text)
+    }
+  }
+  return out.join('/')
+}

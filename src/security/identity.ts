@@ -9,6 +9,11 @@ export type IdentityKind =
   | 'token'
   /** No credentials, admitted by `security.anonymous` (or the open default on loopback). */
   | 'anonymous'
+  /**
+   * A Kafka record delivered into the UNS (`uns.commands`, inbound rules): named after its `source` header,
+   * which nothing verifies, with the roles of `security.kafkaRoles`.
+   */
+  | 'kafka'
   /** uns-bridge's own clients (the Sparkplug host, the Kafka -> MQTT bridge); never from the network. */
   | 'internal'
 

@@ -27,7 +27,13 @@ export {
   type ScryptParams,
 } from './password.js'
 export { runHashPassword, type HashPasswordIo } from './hash-password.js'
-export { createAccessRules, type AccessRules, type AccessRulesConfig, type RoleConfig } from './rules.js'
+export {
+  createAccessRules,
+  type AccessRules,
+  type AccessRulesConfig,
+  type Permissions,
+  type RoleConfig,
+} from './rules.js'
 export { createSparkplugGuard, type SparkplugGuard } from './sparkplug-guard.js'
 export { createTokenVerifier, type TokenConfig, type TokenVerifier } from './tokens.js'
 export { createJwtVerifier, type JwtConfig, type JwtVerifier } from './jwt.js'

@@ -4,6 +4,7 @@ import { SecurityRuleInvalid } from '../errors.js'
 import {
   grantCoversFilter,
   grantMatchesTopic,
+  resolveGrant,
   parseGrantFilter,
   type GrantFilter,
   type PlaceholderValues,
@@ -32,7 +33,30 @@ export interface AccessRulesConfig {
 export interface AccessRules {
   /** Answers one question; `reason` says which grant is missing. Never throws. */
   check(question: Question): Decision
+  /**
+   * What an identity may do outside MQTT (REST, the explorer's `GET /api/v1/me`): its granted filters per
+   * activity with `${username}` filled in. Rules that need `${clientid}` (no client id outside MQTT), or
+   * whose placeholder the identity cannot fill safely, are left out. Open mode and internal identities: `#`.
+   */
+  permissions(identity: Identity): Permissions
 }
+
+/** Granted filters per activity, placeholders resolved; see `AccessRules.permissions`. */
+export interface Permissions {
+  readonly publish: readonly string[]
+  readonly subscribe: readonly string[]
+  readonly read: readonly string[]
+  readonly write: readonly string[]
+  readonly admin: boolean
+}
+
+const EVERYTHING: Permissions = Object.freeze({
+  publish: Object.freeze(['#']),
+  subscribe: Object.freeze(['#']),
+  read: Object.freeze(['#']),
+  write: Object.freeze(['#']),
+  admin: true,
+})
 
 type Activity = 'publish' | 'subscribe' | 'read' | 'write'
 interface CompiledGrants {
@@ -127,6 +151,21 @@ export function createAccessRules(config: AccessRulesConfig): AccessRules {
         case 'subscribe':
         case 'read':
           return filterCheck(grants[q.action], q.action, q.target, values, grants.admin)
+      }
+    },
+    permissions(identity) {
+      if (identity.kind === 'internal' || config.open === true) return EVERYTHING
+      const grants = grantsOf(identity)
+      const values: PlaceholderValues = { username: identity.kind === 'user' ? identity.name : undefined }
+      const resolved = (list: readonly GrantFilter[]): string[] => [
+        ...new Set(list.flatMap((g) => resolveGrant(g, values) ?? [])),
+      ]
+      return {
+        publish: resolved(grants.publish),
+        subscribe: resolved(grants.subscribe),
+        read: resolved(grants.read),
+        write: resolved(grants.write),
+        admin: grants.admin,
       }
     },
   }

@@ -16,6 +16,8 @@ export interface MetricEntry {
   value: UnsValue
   timestamp: number
   quality: Quality
+  /** Set when the metric went stale (death, disconnect); cleared by the next value. */
+  staleSince?: number | undefined
 }
 
 export interface MetricModel extends MetricResolver {

@@ -69,7 +69,11 @@ export function decodeArray(datatype: number, bytes: Uint8Array): UnsValue[] {
       case DT.Int64Array:
         out[i] = exact64(view.getBigInt64(o, true))
         break
-      default: // UInt64Array, DateTimeArray (UTC ms)
+      case DT.DateTimeArray:
+        // UTC ms: a number, as DateTime is (one JSON form; beyond 2^53 ms it is no date anyway).
+        out[i] = Number(view.getBigUint64(o, true))
+        break
+      default: // UInt64Array
         out[i] = exact64(view.getBigUint64(o, true))
     }
   }

@@ -14,8 +14,10 @@ export interface HostClientLogger {
 }
 
 export interface HostClientDeps {
-  /** Serves one MQTT connection over `stream` (the broker's `handleStream`). */
-  readonly serveStream: (stream: Duplex) => void
+  /** Serves one MQTT connection over `stream` (the embedded broker's `handleStream`). */
+  readonly serveStream?: (stream: Duplex) => void
+  /** Opens a connection to an external broker (a socket); used instead of `serveStream`. */
+  readonly openStream?: () => Duplex
   readonly host: SparkplugHost
   readonly logger: HostClientLogger
   /** Receives what losing the broker means for the host (every node offline, every metric stale). */
@@ -27,6 +29,9 @@ export interface HostClientConfig {
   readonly hostId: string
   /** Delay before reconnecting after the session was lost, ms. */
   readonly reconnectPeriodMs: number
+  /** Login on an external broker. */
+  readonly username?: string | undefined
+  readonly password?: string | undefined
 }
 
 export interface OutgoingPublish {
@@ -94,8 +99,9 @@ export async function createHostClient(deps: HostClientDeps, config: HostClientC
       const will = stateMessage(config.hostId, false, sessionTimestamp)
       // [tck-id-operational-behavior-host-application-connect-will, -will-qos, -will-retained]
       c.options.will = { topic: will.topic, payload: Buffer.from(will.payload), qos: 1, retain: true }
+      if (deps.openStream !== undefined) return deps.openStream()
       const [ours, theirs] = duplexPair()
-      deps.serveStream(theirs)
+      deps.serveStream?.(theirs)
       return ours
     },
     {
@@ -105,14 +111,25 @@ export async function createHostClient(deps: HostClientDeps, config: HostClientC
       protocolVersion: 4,
       keepalive: 60,
       reconnectPeriod: config.reconnectPeriodMs,
+      ...(config.username !== undefined ? { username: config.username } : {}),
+      ...(config.password !== undefined ? { password: config.password } : {}),
     },
   )
 
   client.on('connect', () => {
-    // Subscribe to its own STATE topic first, then publish the birth
-    // [tck-id-host-topic-phid-birth-sub-required, tck-id-host-topic-phid-birth-required].
-    client.subscribe(stateTopic, { qos: 1 }, (err) => {
-      if (err) return logger.warn({ err }, 'sparkplug host could not subscribe to its STATE topic')
+    // Subscribe to its own STATE topic and to the whole Sparkplug namespace first (one SUBSCRIBE,
+    // granted before the birth goes out), then publish the birth [tck-id-host-topic-phid-birth-sub-required,
+    // tck-id-message-flow-phid-sparkplug-subscription, tck-id-payloads-state-subscribe,
+    // tck-id-host-topic-phid-birth-required]. Only STATE is acted on here: edge traffic reaches the
+    // pipeline through the broker's publish hook (embedded) or the ingest client (external), so the
+    // deliveries of `spBv1.0/#` to this session are dropped rather than processed a second time.
+    client.subscribe({ [stateTopic]: { qos: 1 }, [`${NAMESPACE}/#`]: { qos: 1 } }, (err, granted) => {
+      const refused = granted?.find((g) => g.qos === 128)
+      if (err || refused) {
+        const e = err ?? new Error(`broker refused the subscription to ${refused?.topic}`)
+        logger.warn({ err: e }, 'sparkplug host could not subscribe to STATE and spBv1.0/#')
+        return failed?.(e)
+      }
       const birth = host.stateBirth(sessionTimestamp)
       // [tck-id-host-topic-phid-birth-qos, -birth-retain, -birth-topic, -birth-payload]
       client.publish(birth.topic, Buffer.from(birth.payload), { qos: 1, retain: true }, (e) => {

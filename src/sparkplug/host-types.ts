@@ -31,6 +31,12 @@ export interface SparkplugHostConfig {
   readonly reorderTimeoutMs: number
   /** Minimum time between two automatic rebirth requests to one edge node, ms (Tahu uses 5000). */
   readonly rebirthMinIntervalMs: number
+  /** `sparkplug.maxNestingDepth`; DEFAULT_DECODE_LIMITS when absent. */
+  readonly maxNestingDepth?: number
+  /** `sparkplug.maxMetricsPerBirth`; DEFAULT_DECODE_LIMITS when absent. */
+  readonly maxMetricsPerBirth?: number
+  /** `sparkplug.maxInflatedBytes`; DEFAULT_DECODE_LIMITS when absent. */
+  readonly maxInflatedBytes?: number
 }
 
 /** One metric value (or quality) change, ready to become an UnsEvent once mapped onto a UNS path. */
@@ -42,9 +48,11 @@ export interface MetricUpdate {
   readonly metric: string
   readonly value: UnsValue
   readonly datatype: DatatypeName
-  /** Source timestamp, UTC ms. */
+  /** Source timestamp, UTC ms: of the last sample, also when the update marks it stale. */
   readonly timestamp: number
   readonly quality: Quality
+  /** With quality `stale` from a death, disconnect or removal: since when (host time, UTC ms). */
+  readonly staleSince?: number | undefined
   /** is_historical: goes to history (Kafka) but is not the current value. */
   readonly historical: boolean
   /** is_transient: current value, not to be historized. */
@@ -112,6 +120,8 @@ export interface MetricInfo {
   readonly value: UnsValue
   readonly quality: Quality
   readonly timestamp: number
+  /** Since when the metric is stale (its node or device died); undefined while live. */
+  readonly staleSince: number | undefined
 }
 
 export type CommandResult =

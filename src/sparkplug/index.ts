@@ -4,6 +4,7 @@
 
 export { createSparkplugHost } from './session.js'
 export { createSparkplugService, type SparkplugApi, type SparkplugService } from './service.js'
+export type { CommandOutcome } from './writes.js'
 export type { SparkplugResult } from './ingest.js'
 export type { NodeInfo } from './host-types.js'
 export { decodePayload, type MetricResolver } from './payload.js'

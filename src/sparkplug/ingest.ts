@@ -52,7 +52,11 @@ export interface SparkplugIngest {
 }
 
 // Problems that mean the message itself is malformed: they go to the dead-letter topic as well.
-const MALFORMED = new Set(['UNS_ERR_SPB_TOPIC_INVALID', 'UNS_ERR_SPB_PAYLOAD_INVALID'])
+const MALFORMED = new Set([
+  'UNS_ERR_SPB_TOPIC_INVALID',
+  'UNS_ERR_SPB_PAYLOAD_INVALID',
+  'UNS_ERR_SPB_PAYLOAD_LIMIT',
+])
 const CERTIFICATES = '$sparkplug/certificates/'
 
 export function createSparkplugIngest(deps: IngestDeps, config: { instanceId: string }): SparkplugIngest {

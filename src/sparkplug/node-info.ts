@@ -33,5 +33,6 @@ export function toMetricInfos(model: MetricModel): MetricInfo[] {
     value: e.value,
     quality: e.quality,
     timestamp: e.timestamp,
+    staleSince: e.staleSince,
   }))
 }

@@ -3,6 +3,7 @@ import type { Quality, UnsValue } from '../uns/index.js'
 import { createMetricModel, newEntry, type MetricModel } from './aliases.js'
 import { DT, toDatatypeId } from './datatypes.js'
 import type { MetricUpdate } from './host-types.js'
+import { isProtocolMetric } from './protocol-metrics.js'
 import type { DecodedPayload, Envelope } from './payload.js'
 import type { SequenceTracker } from './sequence.js'
 import type { TemplateDefinition } from './template.js'
@@ -63,6 +64,7 @@ function update(
   quality: Quality,
   flags: { isHistorical: boolean; isTransient: boolean },
   cause: MetricUpdate['cause'],
+  staleSince?: number,
 ): MetricUpdate {
   const { group, edge, device, source } = t
   const historical = flags.isHistorical
@@ -76,6 +78,7 @@ function update(
     datatype: e.datatypeName,
     timestamp,
     quality,
+    staleSince,
     historical,
     transient,
     properties: e.properties,
@@ -88,7 +91,8 @@ const NO_FLAGS = { isHistorical: false, isTransient: false }
 
 /**
  * Builds a fresh model from a BIRTH (every metric with name, datatype and value,
- * [tck-id-topics-nbirth-metrics, tck-id-topics-dbirth-metrics]) and emits one update per metric.
+ * [tck-id-topics-nbirth-metrics, tck-id-topics-dbirth-metrics]) and emits one update per metric
+ * (not for the protocol metrics bdSeq and Node Control/*, see protocol-metrics.ts).
  * Returns alias conflicts [tck-id-payloads-alias-uniqueness] as reasons.
  */
 export function buildModel(
@@ -117,7 +121,7 @@ export function buildModel(
     })
     const bad = model.add(e)
     if (bad !== undefined) conflicts.push(bad)
-    out.push(update(t, m.name, e, m.value, timestamp, m.quality, m, 'birth'))
+    if (!isProtocolMetric(m.name)) out.push(update(t, m.name, e, m.value, timestamp, m.quality, m, 'birth'))
   }
   return { model, conflicts }
 }
@@ -146,23 +150,30 @@ export function applyData(
       e.value = m.value
       e.timestamp = timestamp
       e.quality = m.quality
+      e.staleSince = undefined
     }
-    out.push(update(t, m.name, shown, m.value, timestamp, m.quality, m, 'data'))
+    if (!isProtocolMetric(m.name))
+      out.push(update(t, m.name, shown, m.value, timestamp, m.quality, m, 'data'))
   }
 }
 
-/** Marks every metric of a model stale with its last value [tck-id-operational-behavior-edge-node-termination-host-action-ndeath-node-tags-stale]. */
+/**
+ * Marks every metric of a model stale with its last value
+ * [tck-id-operational-behavior-edge-node-termination-host-action-ndeath-node-tags-stale]. The value keeps
+ * the timestamp of its last sample; `since` (the death or disconnect time) goes to `staleSince`.
+ */
 export function markStale(
   model: MetricModel,
   t: Target,
-  timestamp: number,
+  since: number,
   cause: MetricUpdate['cause'],
   out: MetricUpdate[],
 ): void {
   for (const e of model.entries.values()) {
     e.quality = 'stale'
-    e.timestamp = timestamp
-    out.push(update(t, e.name, e, e.value, timestamp, 'stale', NO_FLAGS, cause))
+    e.staleSince = since
+    if (isProtocolMetric(e.name)) continue
+    out.push(update(t, e.name, e, e.value, e.timestamp, 'stale', NO_FLAGS, cause, since))
   }
 }
 
@@ -171,12 +182,12 @@ export function markRemoved(
   old: MetricModel,
   next: MetricModel,
   t: Target,
-  timestamp: number,
+  since: number,
   out: MetricUpdate[],
 ): void {
   for (const e of old.entries.values()) {
-    if (!next.entries.has(e.name))
-      out.push(update(t, e.name, e, e.value, timestamp, 'stale', NO_FLAGS, 'removed'))
+    if (!next.entries.has(e.name) && !isProtocolMetric(e.name))
+      out.push(update(t, e.name, e, e.value, e.timestamp, 'stale', NO_FLAGS, 'removed', since))
   }
 }
 

@@ -13,13 +13,23 @@ import type { HostOutcome, NodeInfo } from './host-types.js'
 import { createSparkplugIngest, type SparkplugResult } from './ingest.js'
 import { createSparkplugHost, type SparkplugHost } from './session.js'
 import { NAMESPACE } from './topic.js'
-import { createWriter, type PathDeclaration, type WriteResult, type WriteSource } from './writes.js'
+import {
+  createWriter,
+  type CommandOutcome,
+  type PathDeclaration,
+  type WriteResult,
+  type WriteSource,
+} from './writes.js'
 
 export interface SparkplugServiceConfig {
   readonly hostId: string
   readonly reorderTimeoutMs: number
   readonly rebirthMinIntervalMs: number
   readonly instanceId: string
+  /** Decode limits (sparkplug.maxNestingDepth, maxMetricsPerBirth, maxInflatedBytes). */
+  readonly maxNestingDepth: number
+  readonly maxMetricsPerBirth: number
+  readonly maxInflatedBytes: number
 }
 
 export interface SparkplugServiceDeps {
@@ -30,8 +40,12 @@ export interface SparkplugServiceDeps {
   readonly mapping: SparkplugSection
   /** The broker's own publish, for writes to plain (non-Sparkplug) UNS paths. */
   readonly publish: (message: OutgoingMessage) => Promise<void>
-  /** The broker's `handleStream`, serving the host's own MQTT connection. */
+  /** The broker's `handleStream`, serving the host's own MQTT connection (embedded mode). */
   readonly serveStream: (stream: Duplex) => void
+  /** External mode: opens a connection to the external broker for the host's own session instead. */
+  readonly openStream?: (() => Duplex) | undefined
+  /** External mode: the host's login on the external broker. */
+  readonly credentials?: { readonly username?: string | undefined; readonly password?: string | undefined }
   readonly now?: () => number
 }
 
@@ -53,7 +67,7 @@ export interface SparkplugService extends SparkplugApi {
    */
   onDeferred(listener: (result: SparkplugResult) => void): void
   /** For the Kafka bridge: one `uns.commands` record. */
-  fromCommand(path: string, payload: Buffer): Promise<'publish' | 'written' | 'refused'>
+  fromCommand(path: string, payload: Buffer): Promise<CommandOutcome>
   /** Connects the host application to the broker (STATE birth). */
   start(): Promise<void>
   /** STATE offline, disconnect, timers off; idempotent. */
@@ -107,12 +121,34 @@ export function createSparkplugService(
       logger,
       onDeferred: deferred,
     },
-    { reorderTimeoutMs: config.reorderTimeoutMs, rebirthMinIntervalMs: config.rebirthMinIntervalMs },
+    {
+      reorderTimeoutMs: config.reorderTimeoutMs,
+      rebirthMinIntervalMs: config.rebirthMinIntervalMs,
+      maxNestingDepth: config.maxNestingDepth,
+      maxMetricsPerBirth: config.maxMetricsPerBirth,
+      maxInflatedBytes: config.maxInflatedBytes,
+    },
   )
   const declaration = (path: string): PathDeclaration => {
     try {
       const n = deps.tree.node(path)
-      return { exists: true, declared: n.declared, writable: n.definition.writable === true }
+      const d = n.definition
+      // A tag (a model field) carries its constraints; a structural node has no field to check against.
+      const field =
+        d.field === undefined
+          ? undefined
+          : {
+              model: d.model,
+              ...(d.type === undefined ? {} : { type: d.type }),
+              ...(d.range === undefined ? {} : { range: d.range }),
+              ...(d.enum === undefined ? {} : { enum: d.enum }),
+            }
+      return {
+        exists: true,
+        declared: n.declared,
+        writable: d.writable === true,
+        ...(field === undefined ? {} : { field }),
+      }
     } catch (err) {
       if ((err as UnsError).code === 'UNS_ERR_NAMESPACE_NODE_NOT_FOUND') return { exists: false }
       throw err
@@ -162,8 +198,15 @@ export function createSparkplugService(
     },
     async start() {
       client = await createHostClient(
-        { serveStream: deps.serveStream, host, logger, onOutcome: deferred, now },
-        { hostId: config.hostId, reconnectPeriodMs: 1000 },
+        {
+          serveStream: deps.serveStream,
+          ...(deps.openStream ? { openStream: deps.openStream } : {}),
+          host,
+          logger,
+          onOutcome: deferred,
+          now,
+        },
+        { hostId: config.hostId, reconnectPeriodMs: 1000, ...deps.credentials },
       )
     },
     close: () =>

@@ -2,7 +2,7 @@
 // received message and returns what happened (metric updates, node/device status, publishes to send,
 // problems); the Sparkplug stage turns updates into UNS values and sends the actions. One file per
 // message type: births.ts, deaths.ts, data.ts (sequenced messages), commands.ts.
-import { SpbPayloadInvalid, SpbTopicInvalid } from '../errors.js'
+import { SpbTopicInvalid } from '../errors.js'
 import type { UnsValue } from '../uns/index.js'
 import { onNodeBirth } from './births.js'
 import { commandFor } from './commands.js'
@@ -67,9 +67,9 @@ export function createSparkplugHost(deps: SparkplugHostDeps, config: SparkplugHo
       return o
     }
     if (t.type === 'NCMD' || t.type === 'DCMD') return o // commands to edge nodes, not for the host
-    const env = decodeEnvelope(payload)
+    const env = decodeEnvelope(payload, config, t.type)
     if (!env.ok) {
-      o.problems.push(new SpbPayloadInvalid([topic, env.reason], { topic }))
+      o.problems.push(new env.error([topic, env.reason], { topic }))
       if (t.type !== 'NDEATH') ctx.rebirth(t.group, t.edge, o)
       return o
     }

@@ -12,6 +12,7 @@ export function toUnsEvent(update: MetricUpdate, path: string, origin: string): 
     value: update.value,
     timestamp: update.timestamp,
     quality: update.quality,
+    ...(update.staleSince === undefined ? {} : { staleSince: update.staleSince }),
     datatype: update.datatype,
     ...(typeof engUnit === 'string' && engUnit !== '' ? { unit: engUnit } : {}),
     source: update.source,

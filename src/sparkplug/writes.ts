@@ -1,15 +1,18 @@
 // One write path for `POST /api/v1/nodes/{path}/write` and `uns.commands` records: a UNS path backed by a
 // Sparkplug metric becomes an NCMD/DCMD to its edge node or device; only tags the namespace declares
-// `writable` may be written, and every write is audit-logged.
+// `writable` may be written, only with a value its model allows (type, range, enum: checked before anything
+// is sent, PRODUCT.md §7), and every write is logged. Who may write is the caller's question (src/security).
 import {
   SpbCommandUnknownMetric,
   WriteNotWritable,
+  WriteOutsideModel,
   WritePathUnknown,
   WriteTargetOffline,
   WriteUnavailable,
   WriteValueInvalid,
   type UnsError,
 } from '../errors.js'
+import { fieldValueProblem, type FieldConstraints } from '../namespace/index.js'
 import { parseUnsPayload } from '../uns/index.js'
 import type { UnsValue } from '../uns/index.js'
 import type { MetricId } from './ingest.js'
@@ -20,7 +23,20 @@ export type WriteSource = 'api' | 'kafka'
 /** What the namespace says about a path: absent, or present and (not) declared writable. */
 export type PathDeclaration =
   | { readonly exists: false }
-  | { readonly exists: true; readonly declared: boolean; readonly writable: boolean }
+  | {
+      readonly exists: true
+      readonly declared: boolean
+      readonly writable: boolean
+      /** The model field of a declared tag (`Name@version` in `model`), which a written value must fit. */
+      readonly field?: FieldConstraints & { readonly model?: string | undefined }
+    }
+
+/** What became of one `uns.commands` record. */
+export type CommandOutcome =
+  /** Not Sparkplug-backed and nothing against it: the caller publishes it on MQTT as it is. */
+  | { readonly outcome: 'publish' }
+  | { readonly outcome: 'written'; readonly topic: string }
+  | { readonly outcome: 'refused'; readonly error: UnsError }
 
 export type WriteResult =
   | {
@@ -53,7 +69,7 @@ export interface Writer {
   /** Writes `value` to the UNS `path`; resolves with a result, never rejects for bad input. */
   write(path: string, value: UnsValue, source: WriteSource): Promise<WriteResult>
   /** A `uns.commands` record: 'publish' when it is not Sparkplug-backed and may go out as today. */
-  fromCommand(path: string, payload: Buffer): Promise<'publish' | 'written' | 'refused'>
+  fromCommand(path: string, payload: Buffer): Promise<CommandOutcome>
 }
 
 export function createWriter(deps: WriterDeps): Writer {
@@ -78,8 +94,18 @@ export function createWriter(deps: WriterDeps): Writer {
     return undefined
   }
 
+  /** A value the tag's model does not allow never leaves: 5000 to a setpoint declared `max: 1200`. */
+  function modelProblem(path: string, decl: PathDeclaration, value: UnsValue): UnsError | undefined {
+    if (!decl.exists || decl.field === undefined) return undefined
+    const reason = fieldValueProblem(decl.field, value)
+    return reason === undefined
+      ? undefined
+      : new WriteOutsideModel([path, reason, decl.field.model ?? '?'], { path, reason })
+  }
+
   async function toSparkplug(path: string, id: MetricId, value: UnsValue): Promise<WriteResult> {
-    const problem = writableProblem(path, deps.declaration(path))
+    const decl = deps.declaration(path)
+    const problem = writableProblem(path, decl) ?? modelProblem(path, decl, value)
     if (problem) return refuse(problem)
     const node = host.nodes().find((n) => n.group === id.group && n.edge === id.edge)
     const device = id.device === undefined ? undefined : node?.devices.find((d) => d.device === id.device)
@@ -111,7 +137,7 @@ export function createWriter(deps: WriterDeps): Writer {
   async function toPlain(path: string, value: UnsValue): Promise<WriteResult> {
     const decl = deps.declaration(path)
     if (!decl.exists) return refuse(new WritePathUnknown([path], { path }))
-    const problem = writableProblem(path, decl) ?? unbornProblem(path)
+    const problem = writableProblem(path, decl) ?? unbornProblem(path) ?? modelProblem(path, decl, value)
     if (problem) return refuse(problem)
     const json = JSON.stringify({ value, timestamp: now() }, (_k, v: unknown) =>
       typeof v === 'bigint' ? v.toString() : v,
@@ -132,15 +158,28 @@ export function createWriter(deps: WriterDeps): Writer {
     },
     async fromCommand(path, payload) {
       const id = deps.resolve(path)
+      const refused = (value: UnsValue, error: UnsError): CommandOutcome => {
+        audit(path, value, 'kafka', refuse(error))
+        return { outcome: 'refused', error }
+      }
       if (id === undefined) {
-        // Not Sparkplug-backed: published as before, unless the namespace declares it read-only or
-        // it lies under a Sparkplug mapping (its edge node has not shown that metric in a birth).
+        // Not Sparkplug-backed: published as before, unless the namespace declares it read-only, it lies
+        // under a Sparkplug mapping (its edge node has not shown that metric in a birth), or its value
+        // does not fit the declared tag's model.
         const decl = deps.declaration(path)
         const readOnly = decl.exists && decl.declared && !decl.writable
         const problem = readOnly ? writableProblem(path, decl) : unbornProblem(path)
-        if (problem === undefined) return 'publish'
-        audit(path, show(payload), 'kafka', refuse(problem))
-        return 'refused'
+        if (problem !== undefined) return refused(show(payload), problem)
+        if (decl.exists && decl.field !== undefined) {
+          const parsed = parseUnsPayload(payload, now())
+          const invalid = !parsed.ok
+            ? new WriteValueInvalid([path, parsed.error.message], { path })
+            : parsed.value.tombstone
+              ? undefined
+              : modelProblem(path, decl, parsed.value.value)
+          if (invalid !== undefined) return refused(parsed.ok ? parsed.value.value : show(payload), invalid)
+        }
+        return { outcome: 'publish' }
       }
       const parsed = parseUnsPayload(payload, now())
       const r =
@@ -153,7 +192,7 @@ export function createWriter(deps: WriterDeps): Writer {
               ),
             )
       audit(path, parsed.ok ? parsed.value.value : show(payload), 'kafka', r)
-      return r.ok ? 'written' : 'refused'
+      return r.ok ? { outcome: 'written', topic: r.topic } : { outcome: 'refused', error: r.error }
     },
   }
 }

@@ -28,6 +28,11 @@ export interface UnsEvent {
   /** Source timestamp, epoch milliseconds. */
   readonly timestamp: number
   readonly quality: Quality
+  /**
+   * Since when the value is stale (epoch ms): set with quality `stale` when its Sparkplug node or device
+   * died or the host lost its server. `timestamp` stays the time of the last sample.
+   */
+  readonly staleSince?: number
   /** Sparkplug datatype name (Int32, Float, ...) when known. */
   readonly datatype?: string
   /** Engineering unit (e.g. `degC`) when the source names one: the Sparkplug `engUnit` metric property. */

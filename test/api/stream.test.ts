@@ -156,3 +156,23 @@ test('rejects a malformed filter with 400 problem+json before streaming', async 
   assert.equal(missing.json().detail, 'Invalid request: query parameter "filter" is required')
   assert.equal(app.streamClients(), 0)
 })
+
+test('one stream with several filters (the explorer: one per open level) sends each change once', async (ctx) => {
+  const { app, tree, url } = await listen({ throttleMs: 0 })
+  ctx.after(() => app.close())
+  const filters = [`${FILLER}/+`, 'acme/berlin/#', 'acme/austin/assembly/line-1/press-1/+']
+  const client = await openSse(`${url}?${filters.map((f) => `filter=${encodeURIComponent(f)}`).join('&')}`)
+  ctx.after(() => client.close())
+  await waitFor(() => app.streamClients() === 1)
+  apply(tree, ev(`${FILLER}/temperature`, 1))
+  apply(tree, ev('acme/austin/assembly/line-1/press-1/strokes', 2))
+  apply(tree, ev('acme/austin/assembly/line-2/press-1/strokes', 3))
+  await client.until(() => client.events.length === 2)
+  await sleep(50)
+  assert.deepEqual(
+    client.events.map((e) => e.value),
+    [1, 2],
+  )
+  const bad = await fetch(`${url}?filter=a/%23&filter=a/%23/b`)
+  assert.equal(bad.status, 400)
+})

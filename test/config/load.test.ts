@@ -86,7 +86,9 @@ describe('loadConfig', () => {
     const err = failure(() => loadConfig({ file, env: {} }))
     assert.match(
       err.message,
-      new RegExp(`mqtt\\.prot \\(from ${file}\\): unknown setting; allowed here: port, maxPayloadBytes`),
+      new RegExp(
+        `mqtt\\.prot \\(from ${file}\\): unknown setting; allowed here: port, external, maxPayloadBytes, plaintext, tls`,
+      ),
     )
     assert.match(err.message, new RegExp(`http\\.port = "abc" \\(from ${file}\\): must be integer`))
   })

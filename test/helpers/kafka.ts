@@ -20,12 +20,12 @@ export interface ReadRecord {
 }
 
 const kafka = (brokers = testBrokers()) =>
-  new Kafka({ brokers: [brokers], logLevel: logLevel.NOTHING, clientId: 'test' })
+  new Kafka({ brokers: brokers.split(','), logLevel: logLevel.NOTHING, clientId: 'test' })
 
 const toHeaders = (h: IHeaders | undefined): Record<string, string> =>
   Object.fromEntries(Object.entries(h ?? {}).map(([k, v]) => [k, String(Array.isArray(v) ? v[0] : v)]))
 
-/** Reads `topic` from the beginning until `count` records arrived or `timeoutMs` passed. */
+/** Reads `topic` from the beginning until `count` records arrived or `timeoutMs` passed; `brokers` may be comma-separated. */
 export async function readTopic(
   topic: string,
   count: number,

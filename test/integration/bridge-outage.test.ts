@@ -50,6 +50,8 @@ it('loses nothing and keeps per-key order when Kafka is down for 10 s under a Qo
   await new Promise((r) => setTimeout(r, 3000))
   const ackedBeforeStop = acked
   await kafka.stop()
+  // A controlled shutdown under load takes a while and acknowledges until its end: count from there.
+  const ackedWhenStopped = acked
   const stoppedAt = Date.now()
   await eventually(() => (svc.service.health().kafka.state === 'disconnected' ? true : undefined), 15000)
   await new Promise((r) => setTimeout(r, Math.max(0, 10000 - (Date.now() - stoppedAt))))
@@ -97,14 +99,14 @@ it('loses nothing and keeps per-key order when Kafka is down for 10 s under a Qo
   }
   console.log(
     `# outage: ${records.length} records for ${CLIENTS * PER_CLIENT} messages; acked before stop ${ackedBeforeStop}, ` +
-      `during the 10 s outage ${ackedDuringOutage - ackedBeforeStop}; duplicates ${duplicates}, missing ${missing}, out of order ${outOfOrder}`,
+      `while Kafka stopped ${ackedWhenStopped - ackedBeforeStop}, during the 10 s outage ${ackedDuringOutage - ackedWhenStopped}; duplicates ${duplicates}, missing ${missing}, out of order ${outOfOrder}`,
   )
   assert.ok(
     ackedBeforeStop > 0 && ackedBeforeStop < CLIENTS * PER_CLIENT,
     'the outage hit the middle of the stream',
   )
   assert.equal(
-    ackedDuringOutage - ackedBeforeStop < 200,
+    ackedDuringOutage - ackedWhenStopped < 200,
     true,
     'QoS 1 is not acknowledged while Kafka is down',
   )

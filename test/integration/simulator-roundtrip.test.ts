@@ -60,11 +60,17 @@ describe('simulator against uns-bridge (births, values, write round trip)', () =
       byEdge.get('acme-berlin/plc-packaging-1')?.devices.map((d) => d.device),
       ['filler-1'],
     )
-    // The raw births are in Kafka, keyed by their Sparkplug topic.
-    const raw = await readTopic(topics.sparkplug, 6)
+    // The raw births are in Kafka, keyed by their Sparkplug topic. One edge's data may come before the
+    // other's births: read until both births are there, not just the first six records.
+    const births = [
+      'spBv1.0/acme-berlin/NBIRTH/plc-packaging-1',
+      'spBv1.0/acme-austin/DBIRTH/plc-assembly-1/press-1',
+    ]
+    const raw = await readTopic(topics.sparkplug, Infinity, 15000, undefined, (rs) =>
+      births.every((b) => rs.some((r) => r.key === b)),
+    )
     const keys = raw.map((r) => r.key)
-    assert.ok(keys.includes('spBv1.0/acme-berlin/NBIRTH/plc-packaging-1'))
-    assert.ok(keys.includes('spBv1.0/acme-austin/DBIRTH/plc-assembly-1/press-1'))
+    for (const b of births) assert.ok(keys.includes(b), b)
   })
 
   it('puts live, changing values on the ACME paths of the namespace mapping, from Sparkplug and JSON', async () => {

@@ -85,7 +85,7 @@ describe('writes and Sparkplug node routes', () => {
     assert.equal(audit().at(-1)?.result, 'UNS_ERR_WRITE_NOT_WRITABLE')
   })
 
-  it('answers 404 for an unknown path and 400 for a value the BIRTH datatype cannot hold', async () => {
+  it('answers 404 for an unknown path and 400 for a value the model or the BIRTH datatype cannot hold', async () => {
     const unknown = await app.inject({
       method: 'POST',
       url: '/api/v1/nodes/plant/nowhere/write',
@@ -99,13 +99,15 @@ describe('writes and Sparkplug node routes', () => {
       payload: { value: 'fast' },
     })
     assert.equal(bad.statusCode, 400)
-    assert.equal(bad.json<{ code: string }>().code, 'UNS_ERR_WRITE_VALUE_INVALID')
+    // The model says integer: refused by the model check, before the datatype is even looked at.
+    assert.equal(bad.json<{ code: string }>().code, 'UNS_ERR_WRITE_OUTSIDE_MODEL')
     const tooBig = await app.inject({
       method: 'POST',
       url: `/api/v1/nodes/${PRESS}/setpoint/write`,
       payload: { value: 70000 },
     })
     assert.equal(tooBig.statusCode, 400, 'Int16 cannot hold 70000')
+    assert.equal(tooBig.json<{ code: string }>().code, 'UNS_ERR_WRITE_VALUE_INVALID')
     const noBody = await app.inject({
       method: 'POST',
       url: `/api/v1/nodes/${PRESS}/setpoint/write`,

@@ -49,6 +49,25 @@ describe('audit trail', () => {
     assert.equal(line['target'], 'acme/hamburg/line1/temp')
   })
 
+  test('a sink added later (the Kafka bridge) receives the events from then on, next to the first sink', async () => {
+    const { logger } = capture()
+    const first: AuditEvent[] = []
+    const later: AuditEvent[] = []
+    const audit = createAuditTrail({ logger, sink: (e) => void first.push(e) })
+    audit.record(refusal)
+    audit.addSink((e) => void later.push(e))
+    audit.record({ ...refusal, target: 'acme/x' })
+    await flush()
+    assert.deepEqual(
+      first.map((e) => e.target),
+      ['acme/hamburg/line1/temp', 'acme/x'],
+    )
+    assert.deepEqual(
+      later.map((e) => e.target),
+      ['acme/x'],
+    )
+  })
+
   test('allowed writes and admin changes are kept at info', async () => {
     const { lines, logger } = capture()
     const audit = createAuditTrail({ logger })

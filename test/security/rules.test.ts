@@ -226,3 +226,33 @@ describe('open mode and internal identities', () => {
     assert.equal(ask(internalIdentity('uns-bridge-host'), 'write', 'spBv1.0/g/NCMD/e'), true)
   })
 })
+
+describe('permissions: what an identity may do outside MQTT (GET /api/v1/me)', () => {
+  test('lists the granted filters of all roles, with ${username} filled and ${clientid} rules left out', () => {
+    const r = createAccessRules({
+      roles: {
+        ...roles,
+        home: { read: ['users/${username}/#', 'devices/${clientid}/#'], write: ['users/${username}/cmd'] },
+      },
+    })
+    assert.deepEqual(r.permissions(user('anna', 'operator', 'home')), {
+      publish: [],
+      subscribe: [],
+      read: ['acme/#', 'users/anna/#'],
+      write: ['acme/berlin/packaging/#', 'users/anna/cmd'],
+      admin: false,
+    })
+    // A token has no username: its ${username} rules never apply, so they are not listed.
+    const token: Identity = { name: 'mes', kind: 'token', via: 'token', roles: ['home'] }
+    assert.deepEqual(r.permissions(token).read, [])
+    // A username that would widen the rule never fills it.
+    assert.deepEqual(r.permissions(user('#', 'home')).write, [])
+    assert.equal(r.permissions(user('root', 'admin')).admin, true)
+  })
+  test('open mode and internal identities may do everything', () => {
+    const open = createAccessRules({ roles: {}, open: true })
+    const anon: Identity = { name: 'anonymous', kind: 'anonymous', via: 'none', roles: [] }
+    assert.deepEqual(open.permissions(anon).write, ['#'])
+    assert.equal(rules.permissions(internalIdentity('uns-bridge-host')).admin, true)
+  })
+})

@@ -23,6 +23,8 @@ const wait = async <T>(f: () => T | undefined, ms = 3000): Promise<T> => {
 describe('host application MQTT session', () => {
   let broker: Aedes
   const published: PublishPacket[] = []
+  /** 'subscribe <filters>' and 'publish <topic>' of the host's session, in the broker's order. */
+  const order: string[] = []
   const streams: Duplex[] = []
   const outcomes: HostOutcome[] = []
   let client: HostClient
@@ -30,8 +32,12 @@ describe('host application MQTT session', () => {
 
   before(async () => {
     broker = await Aedes.createBroker()
-    broker.on('publish', (packet) => {
+    broker.on('publish', (packet, c) => {
       if (packet.topic.startsWith('spBv1.0/')) published.push(packet)
+      if (c?.id === 'h1-host') order.push(`publish ${packet.topic}`)
+    })
+    broker.on('subscribe', (subs, c) => {
+      if (c.id === 'h1-host') order.push(`subscribe ${subs.map((x) => x.topic).join(' ')}`)
     })
     const host = createSparkplugHost(
       { clock: { now: () => clock, setTimeout, clearTimeout }, hostId: 'h1' },
@@ -61,6 +67,13 @@ describe('host application MQTT session', () => {
     assert.equal(birth.qos, 1)
     assert.equal(birth.retain, true)
     assert.deepEqual(JSON.parse(birth.payload.toString()), { online: true, timestamp: clock })
+  })
+
+  it('subscribes to its STATE topic and spBv1.0/# before publishing its STATE birth', async () => {
+    // [tck-id-host-topic-phid-birth-sub-required, tck-id-message-flow-phid-sparkplug-subscription,
+    // tck-id-payloads-state-subscribe]
+    await wait(() => (order.length >= 2 ? true : undefined))
+    assert.deepEqual(order.slice(0, 2), ['subscribe spBv1.0/STATE/h1 spBv1.0/#', 'publish spBv1.0/STATE/h1'])
   })
 
   it('has the broker publish its will (offline, retained, same timestamp) when the stream dies, then reconnects with a new birth', async () => {

@@ -116,7 +116,24 @@ describe('births', () => {
     const o2 = host.handle(N('NBIRTH'), slim, clock.now())
     assert.deepEqual(
       o2.updates.filter((u) => u.cause === 'removed').map((u) => u.metric),
-      ['Node Control/Rebirth', 'Temperature', 'Status'],
+      ['Temperature', 'Status'],
+    )
+  })
+
+  test('bdSeq and Node Control/* stay in the node view: no metric updates, so no UNS values (issue 11)', () => {
+    const { host, clock } = setup()
+    const o = host.handle(N('NBIRTH'), NBIRTH_BASIC, clock.now())
+    assert.deepEqual(
+      o.updates.map((u) => u.metric),
+      ['Temperature', 'Status'],
+    )
+    const names = host.metrics('G1', 'E1')?.map((m) => m.name)
+    assert.deepEqual(names, ['Node Control/Rebirth', 'bdSeq', 'Temperature', 'Status'])
+    assert.equal(host.nodes()[0]?.bdSeq, 0)
+    const death = host.handle(N('NDEATH'), NDEATH, clock.now())
+    assert.deepEqual(
+      death.updates.map((u) => u.metric),
+      ['Temperature', 'Status'],
     )
   })
 })
@@ -243,7 +260,7 @@ describe('sequence numbers', () => {
 })
 
 describe('deaths', () => {
-  test('a matching NDEATH takes node and devices offline and every metric stale at host time [tck-id-operational-behavior-edge-node-termination-host-action-ndeath-node-tags-stale]', () => {
+  test('a matching NDEATH takes node and devices offline and every metric stale since host time, keeping its sample time [tck-id-operational-behavior-edge-node-termination-host-action-ndeath-node-tags-stale]', () => {
     const { host, clock } = born()
     clock.advance(500)
     const o = host.handle(N('NDEATH'), NDEATH, clock.now())
@@ -255,9 +272,14 @@ describe('deaths', () => {
         ['D1', false, clock.now()],
       ],
     )
-    assert.equal(o.updates.length, 7)
-    assert.ok(o.updates.every((u) => u.quality === 'stale' && u.timestamp === clock.now()))
-    assert.equal(o.updates.find((u) => u.metric === 'Temperature')?.value, 21.5, 'last value kept')
+    assert.equal(o.updates.length, 5) // Temperature, Status and the 3 device metrics (not bdSeq, Node Control)
+    assert.ok(o.updates.every((u) => u.quality === 'stale' && u.staleSince === clock.now()))
+    const temp = o.updates.find((u) => u.metric === 'Temperature')
+    assert.equal(temp?.value, 21.5, 'last value kept')
+    assert.equal(temp?.timestamp, T0, 'and the time of that sample (issue 11), not the death time')
+    assert.equal(o.updates.find((u) => u.metric === 'Speed')?.timestamp, T0 + 1)
+    const info = host.metrics('G1', 'E1')?.find((m) => m.name === 'Temperature')
+    assert.deepEqual([info?.quality, info?.timestamp, info?.staleSince], ['stale', T0, clock.now()])
     assert.equal(host.nodes()[0]?.online, false)
   })
 
@@ -270,18 +292,18 @@ describe('deaths', () => {
     assert.equal(host.nodes()[0]?.online, true)
   })
 
-  test('DDEATH takes only that device offline, stale with the DDEATH timestamp [tck-id-operational-behavior-edge-node-termination-host-action-ddeath-devices-offline]', () => {
+  test('DDEATH takes only that device offline, stale since the DDEATH timestamp [tck-id-operational-behavior-edge-node-termination-host-action-ddeath-devices-offline]', () => {
     const { host, clock } = born()
     const o = host.handle(D('DDEATH'), ddeath(2, T0 + 99), clock.now())
     assert.deepEqual(o.statuses, [
       { group: 'G1', edge: 'E1', device: 'D1', online: false, timestamp: T0 + 99 },
     ])
     assert.deepEqual(
-      o.updates.map((u) => [u.device, u.metric, u.quality, u.timestamp]),
+      o.updates.map((u) => [u.device, u.metric, u.quality, u.timestamp, u.staleSince]),
       [
-        ['D1', 'Speed', 'stale', T0 + 99],
-        ['D1', 'Count', 'stale', T0 + 99],
-        ['D1', 'Setpoint', 'stale', T0 + 99],
+        ['D1', 'Speed', 'stale', T0 + 1, T0 + 99],
+        ['D1', 'Count', 'stale', T0 + 1, T0 + 99],
+        ['D1', 'Setpoint', 'stale', T0 + 1, T0 + 99],
       ],
     )
     const [node] = host.nodes()
@@ -292,8 +314,21 @@ describe('deaths', () => {
   test('losing the server connection marks everything stale', () => {
     const { host, clock } = born()
     const o = host.disconnected(clock.now())
-    assert.equal(o.updates.length, 7)
+    assert.equal(o.updates.length, 5)
     assert.ok(o.updates.every((u) => u.quality === 'stale' && u.cause === 'disconnect'))
+    assert.ok(o.updates.every((u) => u.staleSince === clock.now() && [T0, T0 + 1].includes(u.timestamp)))
+  })
+
+  test('new data after a death clears staleSince: the value is live again', () => {
+    const { host, clock } = born()
+    host.handle(N('NDEATH'), NDEATH, clock.now())
+    host.handle(N('NBIRTH'), nbirth({ seq: 0 }), clock.now())
+    const o = host.handle(N('NDATA'), ndata(1, 30), clock.now())
+    assert.deepEqual(
+      o.updates.map((u) => [u.quality, u.staleSince]),
+      [['good', undefined]],
+    )
+    assert.equal(host.metrics('G1', 'E1')?.find((m) => m.name === 'Temperature')?.staleSince, undefined)
   })
 })
 

@@ -77,7 +77,7 @@ const invalid: [string, string][] = [
   ['{"temperature": 21}', 'a JSON object must be an envelope with a "value" field'],
   [
     '{"value": 1, "unit": "degC"}',
-    'unknown envelope field "unit" (allowed: value, timestamp, quality, datatype)',
+    'unknown envelope field "unit" (allowed: value, timestamp, quality, datatype, staleSince)',
   ],
   ['[1,2]', 'a JSON array is neither an envelope nor a scalar; wrap it as {"value": [...]}'],
   ['{"value": 1, "datatype": 7}', 'datatype must be a string'],

@@ -1,8 +1,18 @@
 import type { FastifyPluginAsync } from 'fastify'
 
+/** What readiness waits for; each has its own field in the report that says why. */
+export type ReadinessPart = 'mqtt' | 'kafka' | 'state' | 'registry' | 'redis'
+
 export interface HealthReport {
-  /** Ready: MQTT is listening and Kafka is connected (or disabled). */
+  /** Ready: MQTT is listening, Kafka connected with the state topic restored (or Kafka disabled), registry restored. */
   readonly ready: boolean
+  /**
+   * The parts not ready yet: `mqtt` (listener), `kafka` (producer not connected: `kafka.lastError`),
+   * `state` (state topic not restored: `kafka.restoreError`, `kafka.topicsError`), `registry`
+   * (registry topic not restored: `registry.lastError`), `redis` (cluster.redis set and a connection
+   * not ready: `redis.lastError`). Empty when ready; the service always sets it.
+   */
+  readonly waitingFor?: readonly ReadinessPart[]
   readonly mqtt: { readonly listening: boolean; readonly clients: number }
   readonly kafka: {
     readonly state: string
@@ -10,6 +20,9 @@ export interface HealthReport {
     readonly restored?: boolean
     readonly bufferedRecords?: number
     readonly lastError?: string
+    readonly restoreError?: string
+    readonly consumerError?: string
+    readonly topicsError?: string
   }
   /** Schema registry: `persistent` once restored from the registry topic; `memory` without Kafka. */
   readonly registry?: {
@@ -19,6 +32,8 @@ export interface HealthReport {
     readonly attempts?: number
     readonly lastError?: string
   }
+  /** The Redis MQTT fabric (cluster.redis); absent in single-process mode. */
+  readonly redis?: { readonly state: string; readonly lastError?: string }
 }
 
 const readySchema = {
@@ -26,6 +41,10 @@ const readySchema = {
   required: ['ready', 'mqtt', 'kafka'],
   properties: {
     ready: { type: 'boolean' },
+    waitingFor: {
+      type: 'array',
+      items: { type: 'string', enum: ['mqtt', 'kafka', 'state', 'registry', 'redis'] },
+    },
     mqtt: {
       type: 'object',
       properties: { listening: { type: 'boolean' }, clients: { type: 'integer' } },
@@ -37,7 +56,13 @@ const readySchema = {
         consumer: { type: 'string' },
         restored: { type: 'boolean' },
         bufferedRecords: { type: 'integer' },
-        lastError: { type: 'string' },
+        lastError: { type: 'string', description: 'Why the producer is not connected' },
+        restoreError: { type: 'string', description: 'Why the state topic is not restored yet' },
+        consumerError: { type: 'string', description: 'Why the Kafka -> MQTT consumer is not running' },
+        topicsError: {
+          type: 'string',
+          description: 'Topics that are missing and may not or could not be created',
+        },
       },
     },
     registry: {
@@ -48,6 +73,13 @@ const readySchema = {
         topic: { type: 'string' },
         attempts: { type: 'integer' },
         lastError: { type: 'string' },
+      },
+    },
+    redis: {
+      type: 'object',
+      properties: {
+        state: { type: 'string', enum: ['ready', 'connecting', 'disconnected', 'closed'] },
+        lastError: { type: 'string', description: 'Why a Redis connection is not ready' },
       },
     },
   },

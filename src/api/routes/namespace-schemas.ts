@@ -18,7 +18,8 @@ export function StringEnum<T extends string>(values: readonly T[], description?:
 
 const Quality = StringEnum(QUALITIES, 'PRODUCT.md §3')
 const JsonValue = Type.Unknown({
-  description: 'The current value; 64-bit integers are decimal strings, bytes are base64',
+  description:
+    'The current value; Int64/UInt64 values (and 64-bit integers beyond 2^53) are decimal strings, bytes are base64',
 })
 const EpochMs = (description: string) => Type.Number({ description: `${description}, epoch milliseconds` })
 
@@ -27,6 +28,7 @@ export const ValueOut = Type.Object({
   value: JsonValue,
   timestamp: EpochMs('Source timestamp'),
   quality: Quality,
+  staleSince: Type.Optional(EpochMs('Since when the value is stale (timestamp stays the last sample)')),
   datatype: Type.Optional(Type.String({ description: 'Sparkplug datatype when known' })),
   source: Type.String({ description: 'MQTT client id or Sparkplug edge node' }),
   lastSeen: EpochMs('When the service received it'),
@@ -36,6 +38,7 @@ const ValueSummary = Type.Object({
   value: JsonValue,
   timestamp: EpochMs('Source timestamp'),
   quality: Quality,
+  staleSince: Type.Optional(EpochMs('Since when the value is stale')),
 })
 
 export const TreeEntryOut = Type.Recursive(

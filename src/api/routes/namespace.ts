@@ -8,6 +8,7 @@ import type {} from '@fastify/swagger'
 import { FIELD_CLASSES } from '../../namespace/index.js'
 import type { NamespaceTree, TreeEntry, ValueView } from '../../namespace/index.js'
 import { toJsonValue } from '../../uns/index.js'
+import { visibleTree } from '../read-scope.js'
 import { toRequestError } from '../request-error.js'
 import {
   Filter,
@@ -47,7 +48,7 @@ const SearchQuery = Type.Object({
   limit: Limit,
 })
 
-const toValueOut = (v: ValueView) => ({ ...v, value: toJsonValue(v.value) })
+const toValueOut = (v: ValueView) => ({ ...v, value: toJsonValue(v.value, v.datatype) })
 
 export const namespaceRoutes: FastifyPluginAsync<NamespaceRoutesOptions> = async (app, { tree }) => {
   const tags = ['namespace']
@@ -68,7 +69,14 @@ export const namespaceRoutes: FastifyPluginAsync<NamespaceRoutesOptions> = async
       ...(children === undefined ? {} : { children }),
       ...(v === undefined
         ? {}
-        : { value: { value: toJsonValue(v.value), timestamp: v.timestamp, quality: v.quality } }),
+        : {
+            value: {
+              value: toJsonValue(v.value, v.datatype),
+              timestamp: v.timestamp,
+              quality: v.quality,
+              ...(v.staleSince === undefined ? {} : { staleSince: v.staleSince }),
+            },
+          }),
     } as TreeEntry
   }
 
@@ -83,7 +91,12 @@ export const namespaceRoutes: FastifyPluginAsync<NamespaceRoutesOptions> = async
         response: responses(Type.Ref(TreeEntryOut), 400, 404),
       },
     },
-    async (req) => withValues(tree.children(req.query.path ?? '', req.query.depth)),
+    async (req) => {
+      // With security on, levels the caller may not read are left out (access-hook.ts, decision 0041).
+      const entry = tree.children(req.query.path ?? '', req.query.depth)
+      const scope = req.readScope
+      return withValues(scope ? visibleTree(entry, scope) : entry)
+    },
   )
 
   app.get<{ Params: Static<typeof NodeParams> }>(
@@ -99,7 +112,10 @@ export const namespaceRoutes: FastifyPluginAsync<NamespaceRoutesOptions> = async
     },
     async (req) => {
       const node = tree.node(req.params['*'])
-      return node.value === undefined ? node : { ...node, value: toValueOut(node.value) }
+      // A level shown only because it leads to something readable keeps its value to itself.
+      const hidden = req.readScope ? !req.readScope.canRead(node.path) : false
+      if (node.value === undefined || hidden) return { ...node, value: undefined }
+      return { ...node, value: toValueOut(node.value) }
     },
   )
 
@@ -138,6 +154,9 @@ export const namespaceRoutes: FastifyPluginAsync<NamespaceRoutesOptions> = async
         response: responses(Type.Object({ items: Type.Array(SearchHitOut) }), 400),
       },
     },
-    async (req) => ({ items: tree.search(req.query) }),
+    async (req) => {
+      const scope = req.readScope
+      return { items: tree.search(scope ? { ...req.query, visible: scope.canRead } : req.query) }
+    },
   )
 }

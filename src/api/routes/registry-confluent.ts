@@ -22,6 +22,10 @@ const ERROR_CODES: Record<string, number> = {
   UNS_ERR_REGISTRY_SUBJECT_INVALID: 42201,
   UNS_ERR_REGISTRY_VERSION_INVALID: 42202,
   UNS_ERR_REGISTRY_COMPATIBILITY_INVALID: 42203,
+  // The access hook (access-hook.ts) runs before these routes; Confluent's RBAC answers with these codes.
+  UNS_ERR_SECURITY_UNAUTHENTICATED: 40101,
+  UNS_ERR_SECURITY_FORBIDDEN: 40301,
+  UNS_ERR_SECURITY_BUSY: 50301,
 }
 
 const SchemaBody = {

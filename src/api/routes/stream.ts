@@ -25,11 +25,18 @@ export interface StreamRoutesOptions extends StreamOptions {
 // A client that reads slower than changes arrive is cut off rather than buffered without bound.
 const MAX_BUFFERED_BYTES = 1 << 20
 
-const StreamQuery = Type.Object({ filter: Filter })
+/** Most filters one stream may carry (the explorer sends one per open level). */
+export const MAX_STREAM_FILTERS = 64
+
+const StreamQuery = Type.Object({
+  filter: Type.Union([Filter, Type.Array(Filter, { minItems: 1, maxItems: MAX_STREAM_FILTERS })], {
+    description: `One MQTT filter, or the parameter repeated (up to ${MAX_STREAM_FILTERS}): a change matching several is sent once`,
+  }),
+})
 
 /** The JSON of one `data:` line. */
 export function toStreamData(change: ValueChange): string {
-  return JSON.stringify({ ...change, value: toJsonValue(change.value) })
+  return JSON.stringify({ ...change, value: toJsonValue(change.value, change.datatype) })
 }
 
 export const streamRoutes: FastifyPluginAsync<StreamRoutesOptions> = async (app, opts) => {
@@ -73,8 +80,25 @@ export const streamRoutes: FastifyPluginAsync<StreamRoutesOptions> = async (app,
       const throttle = createPathThrottle<ValueChange>(throttleMs, (c) =>
         write(`data: ${toStreamData(c)}\n\n`),
       )
-      // Subscribing first: a bad filter throws a coded 400 before anything is hijacked.
-      const unsubscribe = tree.subscribe(req.query.filter, (c) => throttle.push(c.path, c))
+      // Subscribing first: a bad filter throws a coded 400 before anything is hijacked. The tree hands
+      // one change object to every matching subscription in turn, so a repeat of the last one is a duplicate.
+      const filters = Array.isArray(req.query.filter) ? req.query.filter : [req.query.filter]
+      let last: ValueChange | undefined
+      const onChange = (c: ValueChange): void => {
+        if (c === last) return
+        last = c
+        throttle.push(c.path, c)
+      }
+      const unsubscribes: (() => void)[] = []
+      try {
+        for (const f of filters) unsubscribes.push(tree.subscribe(f, onChange))
+      } catch (err) {
+        for (const u of unsubscribes) u()
+        throw err
+      }
+      const unsubscribe = (): void => {
+        for (const u of unsubscribes) u()
+      }
       const heartbeat = setInterval(() => write(': heartbeat\n\n'), heartbeatMs)
       const end = (): void => {
         if (ended) return

@@ -1,0 +1,89 @@
+// The MQTT fabric across instances (decision 0050): aedes' own scale-out, not a cluster of ours.
+// mqemitter-redis carries every publish between broker processes over Redis pub/sub;
+// aedes-persistence-redis keeps retained messages, subscriptions and QoS 1 session queues in Redis,
+// so a clean=false client may reconnect to any instance. Unset (`cluster.redis` empty): aedes'
+// in-memory defaults, one process.
+import { createRequire } from 'node:module'
+import { Redis } from 'ioredis'
+import type { Logger } from '../logger.js'
+
+const require = createRequire(import.meta.url)
+
+export interface RedisHealth {
+  /** `ready` when all three connections (pub, sub, persistence) are ready. */
+  readonly state: 'ready' | 'connecting' | 'disconnected' | 'closed'
+  readonly lastError?: string
+}
+
+export interface RedisFabric {
+  /** aedes `mq` and `persistence` options. */
+  readonly options: { mq: unknown; persistence: unknown }
+  health(): RedisHealth
+  /** After aedes closed (it quits the mq connections itself): ends the persistence connection. */
+  close(): Promise<void>
+}
+
+/** Redis URL with the password hidden, for logs. */
+export function redactRedisUrl(url: string): string {
+  try {
+    const u = new URL(url)
+    if (u.password) u.password = '***'
+    return u.toString()
+  } catch {
+    return '(unparsable URL)'
+  }
+}
+
+export function createRedisFabric(deps: { logger: Logger }, url: string): RedisFabric {
+  const logger = deps.logger.child({ redis: redactRedisUrl(url) })
+  let lastError: string | undefined
+  let closed = false
+  const connect = (role: string): Redis => {
+    // maxRetriesPerRequest null: commands wait for the reconnect instead of failing after 20 tries,
+    // so a Redis restart delays deliveries rather than dropping them.
+    const conn = new Redis(url, { maxRetriesPerRequest: null, lazyConnect: false })
+    let logged = false
+    conn.on('error', (err: Error) => {
+      lastError = `${role}: ${err.message}`
+      // Logged once per outage: ioredis retries every few hundred ms.
+      if (!logged) logger.warn({ role, err: err.message }, 'Redis connection error; retrying')
+      logged = true
+    })
+    conn.on('ready', () => {
+      if (logged) logger.info({ role }, 'Redis connection restored')
+      logged = false
+    })
+    return conn
+  }
+  const pubConn = connect('publish')
+  const subConn = connect('subscribe')
+  const db = connect('persistence')
+  const mqemitterRedis = require('mqemitter-redis') as (opts: object) => unknown
+  const persistenceRedis = require('aedes-persistence-redis') as (opts: object) => {
+    destroy(): Promise<void>
+  }
+  const mq = mqemitterRedis({ pubConn, subConn })
+  const persistence = persistenceRedis({ conn: db })
+  const conns = [pubConn, subConn, db]
+  return {
+    options: { mq, persistence },
+    health() {
+      if (closed) return { state: 'closed' }
+      const statuses = conns.map((c) => c.status)
+      const state = statuses.every((s) => s === 'ready')
+        ? 'ready'
+        : statuses.some((s) => s === 'end' || s === 'close' || s === 'reconnecting')
+          ? 'disconnected'
+          : 'connecting'
+      return state === 'ready' ? { state } : { state, ...(lastError ? { lastError } : {}) }
+    },
+    async close() {
+      if (closed) return
+      closed = true
+      // The promise form: the callback form waits for a `ready` event that only the callback-era
+      // setup emits, and aedes 1.2 calls the async setup() (it would never resolve).
+      await persistence.destroy().catch(() => {})
+      for (const c of conns) if (c.status !== 'end') c.disconnect()
+    },
+  }
+}
