@@ -1,7 +1,7 @@
 // Acceptance of issue 14 in real Chromium: the explorer served by a running uns-bridge (with Kafka)
 // while the simulated factory publishes. Each step waits for a condition on screen, never a fixed
-// time. The screenshots in docs/screenshots/ are made here (with UNS_SCREENSHOTS=1, so that a test run
-// leaves the checkout as it was), so the README shows what the product does.
+// time. Each run saves its screenshots in .test-results/screenshots/; with UNS_SCREENSHOTS=1 it also
+// rewrites the README's in docs/screenshots/ (so that an ordinary run leaves the checkout as it was).
 import assert from 'node:assert/strict'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { after, before, describe, it } from 'node:test'
@@ -15,6 +15,8 @@ import { launchBrowser, openPage } from './browser.js'
 const FILLER = 'acme/berlin/packaging/line-1/filler'
 const PRESS_1 = 'acme/austin/assembly/line-1/press-1'
 const SHOTS = 'docs/screenshots'
+/** Every run's screenshots (git-ignored), to look at after a run in CI. */
+const RUN_SHOTS = '.test-results/screenshots'
 const WAIT = { timeout: 30_000 }
 
 describe('web explorer in Chromium against the simulated factory', () => {
@@ -26,6 +28,7 @@ describe('web explorer in Chromium against the simulated factory', () => {
   const shot = async (name: string) => {
     const image = await page.screenshot()
     assert.ok(image.length > 0, `screenshot ${name}`)
+    writeFileSync(`${RUN_SHOTS}/${name}.png`, image)
     if (process.env.UNS_SCREENSHOTS === '1') writeFileSync(`${SHOTS}/${name}.png`, image)
   }
   const row = (path: string) => page.locator(`[role=treeitem][data-path="${path}"]`)
@@ -33,7 +36,7 @@ describe('web explorer in Chromium against the simulated factory', () => {
   const focusedRow = (path: string) => page.locator(`[role=treeitem][data-path="${path}"]:focus`)
 
   before(async () => {
-    mkdirSync(SHOTS, { recursive: true })
+    mkdirSync(RUN_SHOTS, { recursive: true })
     svc = await startService({
       UNS_KAFKA_BROKERS: testBrokers(),
       UNS_KAFKA_TOPICS_TELEMETRY: uniqueName('uns.telemetry'),
