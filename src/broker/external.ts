@@ -36,6 +36,8 @@ export interface ExternalBrokerConfig {
   readonly receiveMaximum: number
   /** Publish derived UNS values back to the broker (retained). */
   readonly republish: boolean
+  /** Ingest `spBv1.0/#` on this instance (decision 0060: exactly one of several instances does). */
+  readonly sparkplug: boolean
   /** This instance's id: the `uns-origin` user property of what it publishes. */
   readonly instanceId: string
   readonly reconnectPeriodMs: number
@@ -51,10 +53,15 @@ export interface ExternalBroker {
 /** The user property that marks what an instance published itself (loop prevention, decision 0060). */
 export const ORIGIN_PROPERTY = 'uns-origin'
 
-/** The filters the ingest session subscribes to; Sparkplug is never shared (one host sees all of it). */
-export function ingestFilters(config: Pick<ExternalBrokerConfig, 'subscriptions' | 'sharedGroup'>): string[] {
+/**
+ * The filters the ingest session subscribes to. Sparkplug is never shared: a host needs all of
+ * `spBv1.0/#` [tck-id-message-flow-phid-sparkplug-subscription] to follow each edge's seq and aliases.
+ */
+export function ingestFilters(
+  config: Pick<ExternalBrokerConfig, 'subscriptions' | 'sharedGroup' | 'sparkplug'>,
+): string[] {
   const share = config.sharedGroup ? `$share/${config.sharedGroup}/` : ''
-  return ['spBv1.0/#', ...config.subscriptions.map((f) => share + f)]
+  return [...(config.sparkplug ? ['spBv1.0/#'] : []), ...config.subscriptions.map((f) => share + f)]
 }
 
 export async function connectExternalBroker(

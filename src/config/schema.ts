@@ -79,6 +79,11 @@ const ExternalBroker = Type.Object(
       default: true,
       description: 'Publish derived UNS JSON values back to the external broker (retained)',
     }),
+    sparkplug: Type.Boolean({
+      default: true,
+      description:
+        'Ingest the Sparkplug namespace (spBv1.0/#) on this instance; with several instances on one broker leave it on for exactly one, or Sparkplug records reach Kafka once per instance (decision 0060)',
+    }),
   },
   {
     additionalProperties: false,

@@ -171,3 +171,32 @@ describe('external-broker mode on mosquitto', () => {
     await edge.endAsync()
   })
 })
+
+describe('external-broker mode with republish off', () => {
+  it('publishes no derived values to mosquitto and still fills the tree', async () => {
+    const broker = await startMosquitto()
+    const svc = await startService(
+      { UNS_NAMESPACE_DIR: 'test/fixtures/sparkplug/namespace', UNS_SPARKPLUG_HOST_ID: 'off-host' },
+      `mqtt:\n  external:\n    url: ${broker.url}\n    clientId: uns-off\n    republish: false\n`,
+    )
+    after(async () => {
+      await svc.close()
+      await broker.close()
+    })
+    const edge = await connectEdge(broker.url, GROUP, EDGE, 0)
+    await send(edge, T('NBIRTH'), nbirth({ bdSeq: 0 }), QOS0)
+    await send(edge, T('DBIRTH', GROUP, EDGE, DEVICE), dbirth(1), QOS0)
+    await eventually(() => svc.service.tree.node(`${PRESS}/speed`).value, 15000)
+    // The edge's messages reached the service; none of the service's clients published a UNS value.
+    const fromService = broker
+      .packets()
+      .filter((p) => p.type === 'PUBLISH' && p.direction === 'received')
+      .filter((p) => p.clientId === 'uns-off' || p.clientId === 'off-host-host')
+    assert.deepEqual(
+      fromService.map((p) => p.topics[0]),
+      ['spBv1.0/STATE/off-host'],
+      'only the host STATE birth',
+    )
+    await edge.endAsync()
+  })
+})
