@@ -193,6 +193,9 @@ export async function connectExternalBroker(
     release?.()
   })
   const publish = async (m: OutgoingMessage): Promise<void> => {
+    // Topics starting with `$` are the server's (MQTT 5 §4.7.2): `$sparkplug/certificates/...` is kept by
+    // a Sparkplug-aware plant broker itself, and Mosquitto refuses clients publishing there.
+    if (m.topic.startsWith('$')) return
     await client.publishAsync(m.topic, m.payload, {
       qos: m.qos,
       retain: m.retain,

@@ -5,9 +5,12 @@
 // retained on mosquitto without being ingested again; the host's SUBSCRIBE before its STATE PUBLISH.
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import mqtt from 'mqtt'
 import { DEVICE, EDGE, GROUP, P, ddata, dbirth, nbirth, ndata, ndeath } from '../fixtures/sparkplug/index.js'
-import { readTopic, type ReadRecord } from '../helpers/kafka.js'
+import { createTopic, readTopic, type ReadRecord } from '../helpers/kafka.js'
 import { eventually, kafkaEnv, startService, uniqueTopics, type TestService } from '../helpers/service.js'
 import { startMosquitto, type TestMosquitto } from '../helpers/mosquitto.js'
 import { connectEdge, record, send, type Received } from './sparkplug-helpers.js'
@@ -33,6 +36,17 @@ describe('external-broker mode on mosquitto', () => {
   }
 
   before(async () => {
+    // Created up front: a reader subscribing before the service's first record would find no partition.
+    // A Kafka that has just started may not host a new topic's partition yet: try again.
+    for (const topic of [topics.sparkplug, topics.telemetry])
+      await eventually(
+        () =>
+          createTopic(topic).then(
+            () => true,
+            (err: Error) => (/already exists/i.test(err.message) ? true : undefined),
+          ),
+        60000,
+      )
     broker = await startMosquitto()
     svc = await startService(
       kafkaEnv(
@@ -197,6 +211,71 @@ describe('external-broker mode with republish off', () => {
       ['spBv1.0/STATE/off-host'],
       'only the host STATE birth',
     )
+    await edge.endAsync()
+  })
+})
+
+describe('external-broker mode behind the README’s Mosquitto password file and ACL', () => {
+  it('ingests births, sends the DCMD and republishes with only the rights the README grants', async () => {
+    // The ACL block of README "Use with your existing broker", verbatim, plus rules for the test's edge
+    // and reader.
+    const readme = readFileSync('README.md', 'utf8')
+    const block = /```conf\n(# \/etc\/mosquitto\/acl[^\n]*\n[\s\S]*?)```/.exec(readme)?.[1]
+    assert.ok(block, 'README has the ACL block')
+    const dir = mkdtempSync(join(tmpdir(), 'uns-acl-'))
+    const acl = join(dir, 'acl')
+    // The fixture's unmapped node metrics land on the pathTemplate's root, G1/.
+    writeFileSync(
+      acl,
+      `${block}topic write G1/#\n\nuser edge\ntopic readwrite spBv1.0/#\n\nuser reader\ntopic read plant/#\n`,
+    )
+    const broker = await startMosquitto({
+      allowAnonymous: false,
+      users: { 'uns-bridge': 'bridge-pw', edge: 'edge-pw', reader: 'reader-pw' },
+      extraConfig: [`acl_file ${acl}`],
+    })
+    const svc = await startService(
+      {
+        UNS_NAMESPACE_DIR: 'test/fixtures/sparkplug/namespace',
+        UNS_SPARKPLUG_HOST_ID: 'acl-host',
+        UNS_MQTT_EXTERNAL_USERNAME: 'uns-bridge',
+        UNS_MQTT_EXTERNAL_PASSWORD: 'bridge-pw',
+      },
+      `mqtt:\n  external:\n    url: ${broker.url}\n    clientId: uns-acl\n    subscriptions: ["acme/#"]\n`,
+    )
+    after(async () => {
+      await svc.close()
+      await broker.close()
+    })
+    const edge = await mqtt.connectAsync(broker.url, {
+      clientId: 'edge-acl',
+      username: 'edge',
+      password: 'edge-pw',
+      reconnectPeriod: 0,
+    })
+    const dcmds = await record(edge, `spBv1.0/${GROUP}/DCMD/${EDGE}/${DEVICE}`)
+    await send(edge, T('NBIRTH'), nbirth({ bdSeq: 0 }), QOS0)
+    await send(edge, T('DBIRTH', GROUP, EDGE, DEVICE), dbirth(1), QOS0)
+    await eventually(() => svc.service.tree.node(`${PRESS}/speed`).value, 15000)
+    const res = await fetch(`${svc.httpUrl}/api/v1/nodes/${PRESS}/setpoint/write`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ value: 7 }),
+    })
+    assert.equal(res.status, 202)
+    assert.equal(P.Payload.decode((await eventually(() => dcmds[0], 15000)).payload).metrics[0]?.intValue, 7)
+    const reader = await mqtt.connectAsync(broker.url, {
+      username: 'reader',
+      password: 'reader-pw',
+      reconnectPeriod: 0,
+    })
+    const retained: Buffer[] = []
+    reader.on('message', (_t, payload, packet) => void (packet.retain && retained.push(payload)))
+    await reader.subscribeAsync(`${PRESS}/speed`, { qos: 1 })
+    await eventually(() => retained[0], 15000)
+    // Nothing uns-bridge does was refused by the ACL.
+    assert.doesNotMatch(broker.log(), /Denied PUBLISH from (uns-acl|acl-host-host)/)
+    await reader.endAsync()
     await edge.endAsync()
   })
 })
