@@ -106,6 +106,26 @@ describe('external broker session', () => {
     await pub.endAsync()
   })
 
+  it('has at most receiveMaximum (10) messages waiting for their ack; the rest come as acks settle', async () => {
+    const settle: (() => void)[] = []
+    next = (m) =>
+      m.topic.startsWith('acme/bound/')
+        ? { ack: new Promise<void>((r) => settle.push(r)), republish: [] }
+        : { republish: [] }
+    const pub = await mqtt.connectAsync(broker.url, { clientId: 'dev-bound' })
+    await Promise.all(
+      Array.from({ length: 15 }, (_, i) => pub.publishAsync(`acme/bound/${i}`, String(i), { qos: 1 })),
+    )
+    const bound = () => seen.filter((m) => m.topic.startsWith('acme/bound/')).length
+    await wait(() => (bound() >= 10 ? true : undefined))
+    await new Promise((r) => setTimeout(r, 500))
+    assert.equal(bound(), 10, 'the 11th is held back while 10 wait for Kafka')
+    for (const s of settle.splice(0)) s()
+    await wait(() => (bound() === 15 ? true : undefined))
+    for (const s of settle.splice(0)) s()
+    await pub.endAsync()
+  })
+
   it('ingests QoS 0 messages (Sparkplug edges publish DATA at QoS 0 [tck-id-payloads-ndata-qos])', async () => {
     next = () => ({ republish: [] })
     const pub = await mqtt.connectAsync(broker.url, { clientId: 'dev-qos0' })
