@@ -1,9 +1,9 @@
 // External-broker mode (issue 16): uns-bridge is a client of the plant's broker instead of being the
 // broker. One mqtt.js session subscribes (QoS 1, persistent session) to the Sparkplug namespace and the
 // configured UNS filters and hands each message to the same publish hook the embedded broker calls; the
-// PUBACK to the broker goes only once the hook's `ack` settled (Kafka acknowledged), through mqtt.js
-// `customHandleAcks`, so what the broker queued while we were down or Kafka was unreachable arrives later
-// instead of being lost (at-least-once). See docs/decisions/0060-external-broker.md.
+// PUBACK to the broker goes only once the hook's `ack` settled (Kafka acknowledged), in order, with up to
+// `receiveMaximum` messages in flight, so what the broker queued while we were down or Kafka was
+// unreachable arrives later instead of being lost (at-least-once). See docs/decisions/0060-external-broker.md.
 import { connect as netConnect, isIP } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { connect as tlsConnect } from 'node:tls'
@@ -32,7 +32,7 @@ export interface ExternalBrokerConfig {
   readonly sharedGroup?: string | undefined
   /** Session expiry the broker keeps our queued messages for while we are away, s. */
   readonly sessionExpirySeconds: number
-  /** Messages the broker may have in flight to us at once (MQTT 5 Receive Maximum). */
+  /** Messages in flight to us at once: our MQTT 5 Receive Maximum and the size of the ack window. */
   readonly receiveMaximum: number
   /** Publish derived UNS values back to the broker (retained). */
   readonly republish: boolean

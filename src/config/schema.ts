@@ -73,7 +73,8 @@ const ExternalBroker = Type.Object(
       minimum: 1,
       maximum: 65535,
       default: 100,
-      description: 'Unacknowledged messages the broker may send at once (MQTT 5 Receive Maximum)',
+      description:
+        'Unacknowledged messages the broker may send at once (MQTT 5 Receive Maximum): as many wait for Kafka at once, PUBACKed in order',
     }),
     republish: Type.Boolean({
       default: true,
