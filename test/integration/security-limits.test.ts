@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { Worker } from 'node:worker_threads'
 import type { ChildProcess } from 'node:child_process'
-import { spawnCli } from '../helpers/process.js'
+import { startListeningCli } from '../helpers/process.js'
 import { metricValue } from '../helpers/metrics.js'
 import { eventually, kafkaEnv, startService, type TestService } from '../helpers/service.js'
 import {
@@ -94,7 +94,7 @@ const round = (s: ProbeStats) =>
 describe('MQTT limits under load: the service stays up and answers /health/live (issue 12)', () => {
   let child: ChildProcess
   let exited: Promise<number | null>
-  const lines: Record<string, unknown>[] = []
+  let lines: readonly Record<string, unknown>[] = []
   let mqttPort = 0
   let httpUrl = ''
   const sockets: RawClient[] = []
@@ -118,21 +118,14 @@ describe('MQTT limits under load: the service stays up and answers /health/live 
       file,
       `host: 127.0.0.1\nmqtt: { port: 0 }\nhttp: { port: 0 }\n${await securityYaml(limits)}`,
     )
-    child = spawnCli(['--config', file], { UNS_LOG_LEVEL: 'info' })
+    const cli = await startListeningCli({}, ['--config', file])
+    child = cli.child
+    lines = cli.lines
     exited = new Promise((resolve) => child.on('exit', resolve))
     // A cancelled test skips after(): never leave the service running.
     process.once('exit', () => child.kill('SIGKILL'))
-    let rest = ''
-    child.stdout?.on('data', (chunk: Buffer) => {
-      const parts = (rest + chunk.toString()).split('\n')
-      rest = parts.pop() ?? ''
-      for (const p of parts) if (p.startsWith('{')) lines.push(JSON.parse(p) as Record<string, unknown>)
-    })
-    child.stderr?.resume()
-    const mqtt = await eventually(() => lines.find((l) => l.msg === 'MQTT listening'), 90000)
-    const http = await eventually(() => lines.find((l) => l.msg === 'HTTP listening'), 90000)
-    mqttPort = Number(mqtt.port)
-    httpUrl = `http://127.0.0.1:${String(http.port)}`
+    mqttPort = cli.mqttPort
+    httpUrl = `http://127.0.0.1:${cli.httpPort}`
     // Warm the credential cache as a running plant would have it: a login storm on a cold cache is
     // answered "busy" by design (docs/decisions/0010), which is not what these tests measure.
     for (const user of ['admin-1', 'reader-1', 'plc-berlin-1']) {
