@@ -73,11 +73,17 @@ const ExternalBroker = Type.Object(
       minimum: 1,
       maximum: 65535,
       default: 100,
-      description: 'Unacknowledged messages the broker may send at once (MQTT 5 Receive Maximum)',
+      description:
+        'Unacknowledged messages the broker may send at once (MQTT 5 Receive Maximum): as many wait for Kafka at once, PUBACKed in order',
     }),
     republish: Type.Boolean({
       default: true,
       description: 'Publish derived UNS JSON values back to the external broker (retained)',
+    }),
+    sparkplug: Type.Boolean({
+      default: true,
+      description:
+        'Ingest the Sparkplug namespace (spBv1.0/#) on this instance; with several instances on one broker leave it on for exactly one, or Sparkplug records reach Kafka once per instance (decision 0060)',
     }),
   },
   {

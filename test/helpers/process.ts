@@ -64,7 +64,10 @@ export async function startListeningCli(
   const deadline = Date.now() + timeoutMs
   while (port(/^MQTT listening$/) === undefined || port(/^HTTPS? listening$/) === undefined) {
     if (child.exitCode !== null) throw new Error(`the service exited with ${child.exitCode} before listening`)
-    if (Date.now() > deadline) throw new Error('the service did not log its listening ports in time')
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL')
+      throw new Error('the service did not log its listening ports in time')
+    }
     await new Promise((r) => setTimeout(r, 50))
   }
   return {
