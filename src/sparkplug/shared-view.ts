@@ -98,6 +98,7 @@ export function createSharedNodeView(
     others = next
   }
   let running: Promise<void> | undefined
+  let closing: Promise<void> | undefined
   const tick = (): void => {
     running ??= poll()
       .then(
@@ -118,15 +119,16 @@ export function createSharedNodeView(
 
   return {
     nodes: () => mergeNodeViews(new Map([...others, [id, deps.local()]])),
-    async close() {
-      clearInterval(timer)
-      await running
-      // The view leaves with the instance; a crash leaves it to the TTL.
-      await Promise.race([
-        conn.multi().del(viewKey(id)).srem(VIEWS, id).exec(),
-        new Promise((r) => setTimeout(r, 1000)),
-      ]).catch(() => {})
-      conn.disconnect()
-    },
+    close: () =>
+      (closing ??= (async () => {
+        clearInterval(timer)
+        await running
+        // The view leaves with the instance; a crash leaves it to the TTL.
+        await Promise.race([
+          conn.multi().del(viewKey(id)).srem(VIEWS, id).exec(),
+          new Promise((r) => setTimeout(r, 1000)),
+        ]).catch(() => {})
+        conn.disconnect()
+      })()),
   }
 }
