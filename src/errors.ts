@@ -329,6 +329,11 @@ export const SecurityJwksInvalid = defineError(
   'UNS_ERR_SECURITY_JWKS_INVALID',
   'Cannot use the JWKS %s (security.jwt.jwks): %s; give a readable JSON Web Key Set file or an http(s) URL',
 )
+// An MQTT CONNECT or PUBLISH the broker refused (src/broker client-access.ts); aedes closes the connection
+// (a PUBLISH [MQTT-3.3.5-2]) or answers the CONNECT with the code in `details.returnCode`.
+export const MqttRefused = defineError('UNS_ERR_MQTT_REFUSED', 'MQTT client %s refused: %s', {
+  statusCode: 403,
+})
 // History and dead letters read back from Kafka (issue 14).
 export const HistoryRangeInvalid = defineError('UNS_ERR_HISTORY_RANGE_INVALID', 'Invalid history range: %s', {
   statusCode: 400,

@@ -25,7 +25,10 @@ import { randomUUID } from 'node:crypto'
 import type { Server as TlsServer } from 'node:tls'
 
 export interface Service {
+  /** Plain MQTT/TCP port; 0 with `mqtt.plaintext: false`. */
   readonly mqttPort: number
+  /** MQTT/TLS port; 0 without `mqtt.tls`. */
+  readonly mqttTlsPort: number
   readonly httpPort: number
   readonly metrics: Metrics
   readonly tree: NamespaceTree
@@ -86,11 +89,15 @@ export async function createService(deps: { logger: Logger }, config: Config): P
   const mqtt: Broker = extConfig
     ? createExternalBroker({ logger, metrics }, extConfig)
     : await createBroker(
-        { logger, metrics },
+        { logger, metrics, security },
         {
           host: config.host,
           port: config.mqtt.port,
+          plaintext: config.mqtt.plaintext,
           maxPayloadBytes: config.mqtt.maxPayloadBytes,
+          tls: config.mqtt.tls,
+          limits: config.security.limits,
+          certificateIdentity: config.security.certificateIdentity,
           redis: config.cluster.redis,
         },
       )
@@ -101,7 +108,8 @@ export async function createService(deps: { logger: Logger }, config: Config): P
       tree,
       mapping: definition.sparkplug,
       publish: mqtt.publish,
-      serveStream: mqtt.handleStream,
+      // The host's own session: in-process, so it may publish our STATE (only it may) and NCMD/DCMD.
+      serveStream: (stream) => mqtt.handleInternalStream(stream, 'sparkplug-host'),
       knownElsewhere: (group: string, edge: string) =>
         nodeView?.nodes().some((n) => n.group === group && n.edge === edge) === true,
       ...(extConfig
@@ -253,6 +261,7 @@ export async function createService(deps: { logger: Logger }, config: Config): P
   let closing: Promise<void> | undefined
   return {
     mqttPort: mqtt.port,
+    mqttTlsPort: mqtt.tlsPort,
     httpPort,
     metrics,
     tree,
@@ -260,10 +269,17 @@ export async function createService(deps: { logger: Logger }, config: Config): P
     sparkplug,
     health,
     reloadTls() {
-      try {
-        httpTls?.reload()
-      } catch (err) {
-        logger.error({ err }, 'TLS certificates not reloaded; the previous ones stay in use')
+      // Each listener keeps its previous certificates when its own files are bad.
+      const reloads: [string, () => void][] = [
+        ['mqtt.tls', () => mqtt.reloadTls()],
+        ['http.tls', () => httpTls?.reload()],
+      ]
+      for (const [setting, reload] of reloads) {
+        try {
+          reload()
+        } catch (err) {
+          logger.error({ err, setting }, 'TLS certificates not reloaded; the previous ones stay in use')
+        }
       }
     },
     close: () =>

@@ -181,8 +181,13 @@ export function createExternalBroker(
     async listen() {
       session = await connectExternalBroker({ ...deps, onPublish: () => hook }, config)
     },
+    tlsPort: 0,
     // No MQTT over WebSocket here: clients use the plant's broker.
     handleStream: (stream) => void stream.destroy(),
+    // The Sparkplug host opens its own session to the plant's broker (openBrokerStream).
+    handleInternalStream: (stream) => void stream.destroy(),
+    // Client certificates for the plant's broker are read at connect; there is no listener to reload.
+    reloadTls() {},
     publish: async (m) => {
       if (session === undefined) throw new Error('not connected to the external broker')
       if (!config.republish && m.retain) return

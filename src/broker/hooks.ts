@@ -2,14 +2,16 @@
 import type {
   AedesPublishPacket,
   AuthorizePublishHandler,
+  AuthorizeSubscribeHandler,
   Client,
   ConnectPacket,
   PublishPacket,
-  Subscription,
 } from 'aedes'
+import { MqttRefused } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { Metrics } from '../metrics.js'
 import { matchesFilter, type InboundMessage, type OutgoingMessage } from '../uns/index.js'
+import { WILL_GRANT, type ClientAccess, type PublishCheck } from './client-access.js'
 import { filterProblem, topicProblem } from './topic-check.js'
 
 /** What the service did with one client PUBLISH. */
@@ -27,8 +29,9 @@ export interface PublishOutcome {
 export type PublishHook = (message: InboundMessage) => PublishOutcome
 
 /**
- * aedes' `authorizePublish`: checks, then hands the message to the hook. The hook's republishes wait in
- * `after` for the original packet (same object) to reach aedes' `published`; see `publishedHook`.
+ * aedes' `authorizePublish` (client publishes and Wills): the broker's checks, then `access` (identity,
+ * rules, Sparkplug guard, limits), then the hook. A refusal closes the connection [MQTT-3.3.5-2]. The
+ * hook's republishes wait in `after` for the original packet (same object) to reach aedes' `published`.
  */
 export function authorizePublishHook(
   deps: {
@@ -36,30 +39,79 @@ export function authorizePublishHook(
     metrics: Metrics
     onPublish: () => PublishHook | undefined
     after: WeakMap<PublishPacket, readonly OutgoingMessage[]>
+    /** Security; absent only in tests of the hook alone. */
+    access?: ClientAccess | undefined
   },
-  config: { maxPayloadBytes: number },
+  config: {
+    maxPayloadBytes: number
+    /** QoS 1 publishes per client waiting for their PUBACK. */ inflightQos1?: number
+  },
 ): AuthorizePublishHandler {
-  const { logger, metrics } = deps
-  const refuse = (client: Client | null, reason: string, message: string, done: (e: Error) => void) => {
-    metrics.mqttRejected.inc({ reason })
-    logger.warn({ clientId: client?.id, reason }, message)
-    done(new Error(message))
+  const { logger, metrics, access } = deps
+  const refuse = (
+    client: Client | null,
+    topic: string,
+    reason: string,
+    message: string,
+    done: (e: Error) => void,
+  ) => {
+    if (access !== undefined) access.refused(client, 'publish', topic, reason, message)
+    else {
+      metrics.mqttRejected.inc({ reason })
+      logger.warn({ clientId: client?.id, reason }, message)
+    }
+    done(new MqttRefused([client?.id ?? '', message]))
   }
   return (client: Client | null, packet: PublishPacket, done) => {
     // A refusal ends the connection: MQTT 3.1.1 has no negative PUBACK.
     const problem = client ? topicProblem(packet.topic) : undefined
-    if (problem !== undefined) return refuse(client, 'invalid_topic', problem, done)
+    if (problem !== undefined) return refuse(client, packet.topic, 'invalid_topic', problem, done)
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)
     if (payload.length > config.maxPayloadBytes) {
       return refuse(
         client,
+        packet.topic,
         'payload_too_large',
         `payload of ${payload.length} bytes exceeds mqtt.maxPayloadBytes`,
         done,
       )
     }
+    let settle = done
+    if (access !== undefined) {
+      const check: PublishCheck = {
+        topic: packet.topic,
+        qos: packet.qos,
+        retain: packet.retain,
+        payloadBytes: payload.length,
+        ...(client === null
+          ? { willGrantedAtConnect: (packet as { [WILL_GRANT]?: boolean })[WILL_GRANT] === true }
+          : {}),
+      }
+      const refusal = access.checkPublish(client, check)
+      if (refusal !== undefined) return done(new MqttRefused([client?.id ?? '', refusal]))
+      packet.retain = check.retain
+      // In flight: held for Kafka's acknowledgement (decision 0001). A Will has no PUBACK to wait for.
+      const inflight = packet.qos === 1 && client?.closed === false ? access.inflight(client) : undefined
+      if (inflight !== undefined) {
+        const max = config.inflightQos1 ?? Infinity
+        if (inflight.count >= max) {
+          return refuse(
+            client,
+            packet.topic,
+            'inflight_limit',
+            `more than ${max} QoS 1 publishes wait for their PUBACK (security.limits.inflightQos1); disconnected`,
+            done,
+          )
+        }
+        inflight.count++
+        settle = (err) => {
+          inflight.count--
+          done(err)
+        }
+      }
+    }
     const onPublish = deps.onPublish()
-    if (onPublish === undefined) return done(null)
+    if (onPublish === undefined) return settle(null)
     metrics.mqttPublishes.inc({ qos: packet.qos })
     const startedAt = packet.qos > 0 ? performance.now() : 0
     const outcome = onPublish({
@@ -70,15 +122,15 @@ export function authorizePublishHook(
       clientId: client?.id ?? '',
     })
     if (outcome.republish.length > 0) deps.after.set(packet, outcome.republish)
-    if (outcome.ack === undefined) return done(null)
+    if (outcome.ack === undefined) return settle(null)
     outcome.ack.then(
       () => {
         if (startedAt > 0) metrics.pubackDelay.observe((performance.now() - startedAt) / 1000)
-        done(null)
+        settle(null)
       },
       (err: Error) => {
         deps.after.delete(packet)
-        done(err)
+        settle(err)
       },
     )
   }
@@ -117,36 +169,41 @@ const CERTIFICATES = '$sparkplug/certificates/'
  * aedes' `authorizeForward`, for every delivery, live and retained. aedes keeps `$` topics from live
  * subscriptions that start with a wildcard, but its retained store answers `#` with `$` topics too:
  * [MQTT-4.7.2-1] a filter starting with a wildcard does not match a topic starting with `$`, so such a
- * message goes only to a client holding a filter that names the `$` level.
+ * message goes only to a client holding a filter that names the `$` level. Then `allowed` (the client's
+ * `subscribe` grants): a message never reaches a subscriber outside its grants, retained ones included.
  */
-export function authorizeForwardHook(): (
-  client: Client,
-  packet: AedesPublishPacket,
-) => AedesPublishPacket | null {
+export function authorizeForwardHook(
+  allowed?: (client: Client, topic: string) => boolean,
+): (client: Client, packet: AedesPublishPacket) => AedesPublishPacket | null {
   return (client, packet) => {
-    if (packet.topic.charCodeAt(0) !== 36) return packet
-    const levels = packet.topic.split('/')
-    const filters = Object.keys(
-      (client as unknown as { subscriptions: Record<string, unknown> }).subscriptions,
-    )
-    const named = filters.some((f) => f.charCodeAt(0) === 36 && matchesFilter(f.split('/'), levels))
-    if (!named) return null
-    // A Sparkplug-aware broker delivers the birth certificate copies retained, also live
-    // [tck-id-conformance-mqtt-aware-nbirth-mqtt-retain, -dbirth-mqtt-retain].
-    if (packet.topic.startsWith(CERTIFICATES) && !packet.retain) return { ...packet, retain: true }
-    return packet
+    let out = packet
+    if (packet.topic.charCodeAt(0) === 36) {
+      const levels = packet.topic.split('/')
+      const filters = Object.keys(
+        (client as unknown as { subscriptions: Record<string, unknown> }).subscriptions,
+      )
+      const named = filters.some((f) => f.charCodeAt(0) === 36 && matchesFilter(f.split('/'), levels))
+      if (!named) return null
+      // A Sparkplug-aware broker delivers the birth certificate copies retained, also live
+      // [tck-id-conformance-mqtt-aware-nbirth-mqtt-retain, -dbirth-mqtt-retain].
+      if (packet.topic.startsWith(CERTIFICATES) && !packet.retain) out = { ...packet, retain: true }
+    }
+    if (allowed !== undefined && !allowed(client, packet.topic)) return null
+    return out
   }
 }
 
-/** aedes' `authorizeSubscribe`: a filter that is not well-formed MQTT text closes the connection. */
-export function checkSubscribeHook(deps: { logger: Logger; metrics: Metrics }) {
-  return (
-    client: Client | null,
-    sub: Subscription,
-    done: (err: Error | null, sub?: Subscription | null) => void,
-  ): void => {
+/**
+ * aedes' `authorizeSubscribe`: a filter that is not well-formed MQTT text closes the connection; a
+ * well-formed one goes to `next` (the client's grants: SUBACK 0x80 when refused).
+ */
+export function checkSubscribeHook(
+  deps: { logger: Logger; metrics: Metrics },
+  next?: AuthorizeSubscribeHandler,
+): AuthorizeSubscribeHandler {
+  return (client, sub, done) => {
     const problem = filterProblem(sub.topic)
-    if (problem === undefined) return done(null, sub)
+    if (problem === undefined) return next ? next(client, sub, done) : done(null, sub)
     deps.metrics.mqttRejected.inc({ reason: 'invalid_topic' })
     deps.logger.warn({ clientId: client?.id, reason: problem }, 'subscription refused')
     done(new Error(problem), null)

@@ -1,10 +1,20 @@
-import type { Server } from 'node:net'
+import type { IncomingMessage } from 'node:http'
+import { createServer, type Server } from 'node:net'
 import type { Duplex } from 'node:stream'
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls'
 import { Aedes, type PublishPacket } from 'aedes'
 import { HookInvalid } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { Metrics } from '../metrics.js'
+import {
+  createReloadableTls,
+  type CertificateIdentityMode,
+  type ReloadableTls,
+  type Security,
+  type TlsFilesConfig,
+} from '../security/index.js'
 import type { OutgoingMessage } from '../uns/index.js'
+import { createClientAccess, socketAddress, type BrokerLimits } from './client-access.js'
 import {
   authorizeForwardHook,
   authorizePublishHook,
@@ -14,18 +24,28 @@ import {
   type PublishHook,
 } from './hooks.js'
 import { observeBroker } from './events.js'
-import { listenTcp } from './listen.js'
+import { listenOn } from './listen.js'
 import { createRedisFabric, type RedisHealth } from './cluster.js'
 
 export type { PublishHook, PublishOutcome } from './hooks.js'
+export type { BrokerLimits } from './client-access.js'
 export { topicProblem } from './topic-check.js'
 export { createExternalBroker, openBrokerStream, type ExternalBrokerConfig } from './external.js'
 export type { RedisHealth } from './cluster.js'
 
 export interface BrokerConfig {
   readonly host: string
+  /** Plain MQTT over TCP. */
   readonly port: number
+  /** Whether the plain TCP listener runs (`mqtt.plaintext`); false leaves TLS and WebSocket only. */
+  readonly plaintext: boolean
   readonly maxPayloadBytes: number
+  /** `mqtt.tls`: the MQTT over TLS listener; absent: none. */
+  readonly tls?: (TlsFilesConfig & { readonly port: number }) | undefined
+  /** `security.limits`. */
+  readonly limits: BrokerLimits
+  /** `security.certificateIdentity`. */
+  readonly certificateIdentity: CertificateIdentityMode
   /** Redis URL shared by every instance (decision 0050); empty: one process, in memory. */
   readonly redis?: string
 }
@@ -37,19 +57,35 @@ export interface BrokerHooks {
 }
 
 export interface Broker {
-  /** Bound MQTT/TCP port once listening (differs from the config when it was 0). */
+  /** Bound MQTT/TCP port once listening (differs from the config when it was 0); 0 without plaintext. */
   readonly port: number
+  /** Bound MQTT/TLS port once listening; 0 without `mqtt.tls`. */
+  readonly tlsPort: number
+  /** Every configured listener is listening. */
   readonly listening: boolean
   readonly clients: number
   /** The Redis fabric; undefined in single-process mode. */
   readonly redis: RedisHealth | undefined
   addHook<K extends keyof BrokerHooks>(name: K, hook: BrokerHooks[K]): void
-  /** Starts accepting MQTT connections over TCP. */
+  /** Starts accepting MQTT connections over TCP and TLS. */
   listen(): Promise<void>
-  /** Serves one MQTT connection over any duplex stream (the WebSocket endpoint uses it). */
-  handleStream(stream: Duplex): void
+  /**
+   * Serves one MQTT connection from the network over any duplex stream (the WebSocket endpoint); it
+   * authenticates like any client. `request`: the HTTP upgrade request, for the client's address.
+   */
+  handleStream(stream: Duplex, request?: IncomingMessage): void
+  /**
+   * Serves one of uns-bridge's own in-process clients (the Sparkplug host's stream pair): it connects as
+   * `internalIdentity(name)`, outside the rules and limits. Never give it a stream from the network.
+   */
+  handleInternalStream(stream: Duplex, name: string): void
   /** Publishes on behalf of the service: delivered to subscribers, never sent back through onPublish. */
   publish(message: OutgoingMessage): Promise<void>
+  /**
+   * Reads the `mqtt.tls` files again for new connections; open ones keep theirs (SIGHUP). Throws
+   * UNS_ERR_SECURITY_TLS_* and keeps the old certificates when a file is missing or bad; no-op without TLS.
+   */
+  reloadTls(): void
   /** Stops accepting new connections; open ones keep working. */
   stopAccepting(): void
   /** Stops accepting, disconnects clients; idempotent. */
@@ -58,12 +94,19 @@ export interface Broker {
 
 /** Builds the broker without listening: add hooks, then `listen()`. */
 export async function createBroker(
-  deps: { logger: Logger; metrics: Metrics },
+  deps: { logger: Logger; metrics: Metrics; security: Security },
   config: BrokerConfig,
 ): Promise<Broker> {
   const logger = deps.logger.child({ stage: 'broker' })
   const hooks: Partial<BrokerHooks> = {}
   const after = new WeakMap<PublishPacket, readonly OutgoingMessage[]>()
+  const access = createClientAccess(
+    { security: deps.security, metrics: deps.metrics, logger },
+    { limits: config.limits, certificateIdentity: config.certificateIdentity },
+  )
+  // Read before anything listens: a missing or bad file stops the start with the file's name.
+  const tls: ReloadableTls | undefined =
+    config.tls === undefined ? undefined : createReloadableTls(config.tls, 'mqtt.tls')
   const publish = (message: OutgoingMessage): Promise<void> =>
     new Promise((resolve, reject) => {
       const packet: PublishPacket = { cmd: 'publish', dup: false, ...message }
@@ -72,30 +115,86 @@ export async function createBroker(
   const fabric = config.redis ? createRedisFabric({ logger }, config.redis) : undefined
   const aedes = await Aedes.createBroker({
     ...(fabric ? fabric.options : {}),
+    // aedes' ceiling: deeper topics are refused by aedes before any hook (GHSA-xxqp-5qx8-gj5q) and counted
+    // in events.ts; security.limits.topicMaxLevels refuses from its own, lower, value in the hooks.
+    maxTopicLevels: 100,
+    authenticate: access.authenticate,
     authorizePublish: authorizePublishHook(
-      { logger, metrics: deps.metrics, onPublish: () => hooks.onPublish, after },
-      config,
+      { logger, metrics: deps.metrics, onPublish: () => hooks.onPublish, after, access },
+      { maxPayloadBytes: config.maxPayloadBytes, inflightQos1: config.limits.inflightQos1 },
     ),
-    authorizeSubscribe: checkSubscribeHook({ logger, metrics: deps.metrics }),
+    authorizeSubscribe: checkSubscribeHook({ logger, metrics: deps.metrics }, access.authorizeSubscribe),
     preConnect: checkWillHook({ logger, metrics: deps.metrics }),
-    authorizeForward: authorizeForwardHook(),
+    authorizeForward: authorizeForwardHook(access.forward),
     published: publishedHook({ logger, after, publish }),
   })
-  observeBroker(aedes, logger, deps.metrics)
-  let server: Server | undefined
-  let port = config.port
+  observeBroker(aedes, logger, deps.metrics, access)
+
+  // Connections beyond the total are closed at accept, before any byte is parsed (and counted).
+  const limitAccept = (server: Server, what: string): Server => {
+    server.maxConnections = config.limits.mqttConnections
+    server.on('drop', (data) =>
+      access.refusedConnection(
+        socketAddress({ remoteAddress: data?.remoteAddress, remotePort: data?.remotePort }),
+        'connection_limit',
+        `${config.limits.mqttConnections} ${what} connections are open (security.limits.mqttConnections)`,
+      ),
+    )
+    return server
+  }
+  const servers: { server: Server; what: string; port: number; setting: string }[] = []
+  if (config.plaintext) {
+    servers.push({
+      server: limitAccept(
+        createServer((socket) => aedes.handle(socket)),
+        'MQTT',
+      ),
+      what: 'MQTT',
+      port: config.port,
+      setting: 'UNS_MQTT_PORT',
+    })
+  }
+  if (tls !== undefined && config.tls !== undefined) {
+    const server = createTlsServer(tls.serverOptions(), (socket) => aedes.handle(socket))
+    tls.attach(server)
+    // A plain TCP client, a failed handshake or (clientCertificates: required) no valid client certificate.
+    server.on('tlsClientError', (err: Error, socket: TLSSocket) =>
+      access.refusedConnection(
+        socketAddress(socket),
+        'tls_handshake',
+        `TLS handshake failed: ${err.message}`,
+      ),
+    )
+    servers.push({
+      server: limitAccept(server, 'MQTT/TLS'),
+      what: 'MQTT/TLS',
+      port: config.tls.port,
+      setting: 'UNS_MQTT_TLS_PORT',
+    })
+  }
+  aedes.on('publish', (packet) => access.notePublished(packet.topic, packet.retain, packet.payload.length))
+
   let closing: Promise<void> | undefined
-  let serverClosed: Promise<void> | undefined
-  // The server's close callback only fires once aedes has ended the open connections.
+  let serversClosed: Promise<void> | undefined
+  let listened = false
+  // A server's close callback only fires once aedes has ended its open connections.
   const stopAccepting = () =>
-    (serverClosed ??= server ? new Promise<void>((res) => server?.close(() => res())) : Promise.resolve())
+    (serversClosed ??= Promise.all(
+      servers.map(
+        ({ server }) => new Promise<void>((res) => (server.listening ? server.close(() => res()) : res())),
+      ),
+    ).then(() => undefined))
+  const boundPort = (what: string) => servers.find((s) => s.what === what)?.port ?? 0
 
   return {
     get port() {
-      return port
+      return boundPort('MQTT')
+    },
+    get tlsPort() {
+      return boundPort('MQTT/TLS')
     },
     get listening() {
-      return server?.listening === true
+      return listened && servers.every(({ server }) => server.listening)
     },
     get clients() {
       return aedes.connectedClients
@@ -111,22 +210,29 @@ export async function createBroker(
     },
     async listen() {
       try {
-        ;({ server, port } = await listenTcp(
-          (socket) => aedes.handle(socket),
-          config.host,
-          config.port,
-          'MQTT',
-          'UNS_MQTT_PORT',
-        ))
+        for (const s of servers) {
+          s.port = (await listenOn(s.server, config.host, s.port, s.what, s.setting)).port
+          logger.info({ host: config.host, port: s.port }, `${s.what} listening`)
+        }
       } catch (err) {
+        await stopAccepting()
         await new Promise<void>((res) => aedes.close(() => res()))
         await fabric?.close()
         throw err
       }
-      logger.info({ host: config.host, port }, 'MQTT listening')
+      listened = true
     },
-    handleStream: (stream) => void aedes.handle(stream),
+    handleStream: (stream, request) => void aedes.handle(stream, request),
+    handleInternalStream(stream, name) {
+      access.markInternal(stream, name)
+      aedes.handle(stream)
+    },
     publish,
+    reloadTls() {
+      if (tls === undefined) return
+      tls.reload()
+      logger.info({ cert: config.tls?.cert }, 'MQTT/TLS certificates reloaded')
+    },
     stopAccepting: () => void stopAccepting(),
     close: () =>
       (closing ??= (async () => {

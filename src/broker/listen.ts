@@ -1,15 +1,17 @@
-import { createServer, type Server } from 'node:net'
+import type { Server } from 'node:net'
 import { ListenFailed, ListenPortInUse } from '../errors.js'
 
-/** Listens and resolves the bound port; EADDRINUSE becomes a one-line UNS_ERR_LISTEN_PORT_IN_USE. */
-export function listenTcp(
-  onConnection: Parameters<typeof createServer>[1],
+/**
+ * Listens with `server` (plain TCP or TLS) and resolves the bound port; EADDRINUSE becomes a one-line
+ * UNS_ERR_LISTEN_PORT_IN_USE naming `setting`.
+ */
+export function listenOn(
+  server: Server,
   host: string,
   port: number,
   what: string,
   setting: string,
 ): Promise<{ server: Server; port: number }> {
-  const server = createServer(onConnection)
   return new Promise((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
       reject(

@@ -96,6 +96,11 @@ const Broker = Type.Object(
       default: 1_048_576,
       description: 'Largest PUBLISH payload accepted, in bytes; larger ones close the connection',
     }),
+    plaintext: Type.Boolean({
+      default: true,
+      description:
+        'Listen for plain (unencrypted) MQTT on mqtt.port; false leaves only mqtt.tls and MQTT over WebSocket',
+    }),
     tls: Type.Optional(MqttTls),
   },
   { additionalProperties: false, default: {} },
@@ -528,10 +533,13 @@ const count = (def: number, description: string) => Type.Integer({ minimum: 1, d
 
 const Limits = Type.Object(
   {
-    mqttConnections: count(10000, 'MQTT connections open at once, all clients together'),
+    mqttConnections: count(
+      10000,
+      'MQTT connections open at once, all clients together; beyond it a connection is closed at accept or answered CONNACK 3',
+    ),
     mqttConnectionsPerUser: count(
       1000,
-      'MQTT connections open at once per user or token (anonymous clients count only in the total)',
+      'MQTT connections open at once per user or token (anonymous clients count only in the total); beyond it CONNACK 3',
     ),
     publishesPerSecond: count(
       10000,
@@ -541,11 +549,23 @@ const Limits = Type.Object(
       20000,
       'PUBLISH packets a client may send at once after a quiet period (bucket size)',
     ),
-    topicMaxLevels: count(32, 'Most levels in a topic or subscription filter'),
+    topicMaxLevels: count(
+      32,
+      'Most levels in a topic or subscription filter (aedes refuses more than 100 whatever this says); a publish over it closes the connection, a filter gets SUBACK 0x80',
+    ),
     topicMaxLength: count(1024, 'Most characters in a topic or subscription filter'),
-    inflightQos1: count(1000, 'QoS 1 PUBLISH packets per client not yet acknowledged'),
-    retainedMessages: count(100000, 'Retained messages held by the broker'),
-    retainedBytes: count(67_108_864, 'Bytes of retained message payloads held by the broker'),
+    inflightQos1: count(
+      1000,
+      'QoS 1 PUBLISH packets of one client waiting for their PUBACK (held until Kafka acknowledged them); over it the client is disconnected',
+    ),
+    retainedMessages: count(
+      100000,
+      'Retained messages held by the broker; over it a retained publish to a new topic is delivered but not stored',
+    ),
+    retainedBytes: count(
+      67_108_864,
+      'Bytes of retained message payloads held by the broker; over it a retained publish is delivered but not stored',
+    ),
     sseStreams: count(1000, 'Server-Sent Event streams open at once (GET /api/v1/stream)'),
   },
   { additionalProperties: false, default: {} },

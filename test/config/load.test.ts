@@ -87,7 +87,7 @@ describe('loadConfig', () => {
     assert.match(
       err.message,
       new RegExp(
-        `mqtt\\.prot \\(from ${file}\\): unknown setting; allowed here: port, external, maxPayloadBytes, tls`,
+        `mqtt\\.prot \\(from ${file}\\): unknown setting; allowed here: port, external, maxPayloadBytes, plaintext, tls`,
       ),
     )
     assert.match(err.message, new RegExp(`http\\.port = "abc" \\(from ${file}\\): must be integer`))

@@ -29,12 +29,17 @@ process.once('exit', () => {
   for (const c of children) c.kill('SIGKILL')
 })
 
-export async function startInstance(name: string, env: Record<string, string>): Promise<ChildInstance> {
+/** `args`: CLI arguments, e.g. `['--config', file]` for settings only a file carries (users, roles). */
+export async function startInstance(
+  name: string,
+  env: Record<string, string>,
+  args: string[] = [],
+): Promise<ChildInstance> {
   const mqttPort = await freePort()
   const httpPort = await freePort()
   const logFile = join(mkdtempSync(join(tmpdir(), `uns-${name}-`)), 'uns-bridge.log')
   const log = createWriteStream(logFile)
-  const child = spawnCli([], {
+  const child = spawnCli(args, {
     UNS_HOST: '127.0.0.1',
     UNS_MQTT_PORT: String(mqttPort),
     UNS_HTTP_PORT: String(httpPort),
