@@ -1,10 +1,11 @@
 // [issue 15, decision 0050] The Last Wills a SIGKILLed instance leaves in Redis are published by a survivor
 // (aedes' broker heartbeat, 5 s when clustered): its Sparkplug host's STATE goes offline and its clients'
 // Wills reach subscribers on the other instances. With security on, only a Will the client's grants
-// allowed at CONNECT is carried over; a Will on a topic the client may not publish stays unpublished.
+// allowed at CONNECT is carried over; a Will on a topic the client may not publish stays unpublished, and
+// its refusal does not take the survivor down (it did: aedes emits it as an unhandled `error` event).
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import mqtt, { type MqttClient } from 'mqtt'
@@ -71,12 +72,19 @@ describe('Wills of a SIGKILLed instance, with security on', () => {
           ? true
           : undefined,
       120_000,
-    )
+    ).catch((err: Error) => {
+      throw new Error(
+        `${err.message}; seen: ${seen.join(', ')}; uns-b's log: ${readFileSync(b.logFile, 'utf8').slice(-3000)}`,
+      )
+    })
     t.diagnostic(
       `granted Will and STATE offline published by uns-b ${Date.now() - killedAt} ms after the SIGKILL`,
     )
     // Both Wills were in the same batch of the survivor; give a later pass the chance to publish it anyway.
     await new Promise((r) => setTimeout(r, 2000))
     assert.ok(!seen.some((s) => s.startsWith('acme/munich/')), `forbidden Will published: ${seen.join(', ')}`)
+    // The refusal neither crashed the survivor (aedes emits it as an `error` event) nor stays to be retried.
+    assert.ok(b.running, 'uns-b is still running')
+    assert.ok((await fetch(`${b.httpUrl}/health/ready`)).ok)
   })
 })
