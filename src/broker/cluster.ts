@@ -10,6 +10,8 @@ import type { Logger } from '../logger.js'
 const require = createRequire(import.meta.url)
 /** aedes' broker heartbeat on `$SYS/<id>/heartbeat` between instances, ms. */
 export const HEARTBEAT_MS = 5000
+/** Queued QoS 1 messages a reconnecting persistent session gets at once (aedes-persistence-redis `maxSessionDelivery`). */
+const SESSION_DELIVERY_MAX = 100_000
 
 export interface RedisHealth {
   /** `ready` when all three connections (pub, sub, persistence) are ready. */
@@ -74,7 +76,10 @@ export function createRedisFabric(deps: { logger: Logger }, url: string): RedisF
     destroy(): Promise<void>
   }
   const mq = mqemitterRedis({ pubConn, subConn })
-  const persistence = persistenceRedis({ conn: db })
+  // aedes-persistence-redis sends a reconnecting clean=false client at most `maxSessionDelivery` of its queued
+  // messages (default 1,000); the rest stay in Redis until its next CONNECT. A subscriber that moves off a
+  // dead instance under load has more queued than that (the HA test lost 290 of ~1,400 that way).
+  const persistence = persistenceRedis({ conn: db, maxSessionDelivery: SESSION_DELIVERY_MAX })
   const conns = [pubConn, subConn, db]
   return {
     // aedes publishes the stored Last Wills of a broker whose heartbeat stopped for 3 intervals (aedes.js

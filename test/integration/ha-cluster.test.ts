@@ -372,6 +372,8 @@ describe('3 uns-bridge instances over Redis on a 3-broker Kafka cluster', () => 
       60_000,
     )
     const before = acked.length
+    let resubscribedIn: number | undefined
+    subscriber.once('connect', () => (resubscribedIn = Date.now() - killedAt))
     killedAt = Date.now()
     await inst(C).kill()
     // Every publisher, also the two that were on C, gets PUBACKs again from the others.
@@ -405,7 +407,7 @@ describe('3 uns-bridge instances over Redis on a 3-broker Kafka cluster', () => 
     const twice = [...received.values()].filter((n) => n > 1).length
     const lostWithC = missing().filter((id) => ackedByC.has(id))
     t.diagnostic(
-      `persistent subscriber (now on port ${subscriber.options.port}): ${received.size} distinct messages, ` +
+      `persistent subscriber (reconnected to port ${subscriber.options.port} ${resubscribedIn} ms after the kill): ${received.size} distinct messages, ` +
         `${twice} delivered twice or more; ${lostWithC.length} of the ${ackedByC.size} PUBACKed by ${inst(C).name} ` +
         `were never forwarded (PUBACK before forwarding): ${lostWithC.slice(0, 5).join(', ')}`,
     )
