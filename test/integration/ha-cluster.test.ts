@@ -264,10 +264,17 @@ describe('3 uns-bridge instances over Redis on a 3-broker Kafka cluster', () => 
         acks: -1,
         messages: keys.map((key) => ({ key, value: '{"value":1}' })),
       })
+      // Generous: a rebalance still settling after the warm-up delays a partition's records.
       await eventually(
         () => ([...got.values()].every((l) => valves(l).length >= keys.length) ? true : undefined),
-        30_000,
-      )
+        90_000,
+      ).catch((err: Error) => {
+        const counts = [...got.entries()].map(([i, l]) => `${inst(i).name}: ${valves(l).length}`).join(', ')
+        const missing = keys.filter((k) => ![...got.values()].some((l) => l.includes(k)))
+        throw new Error(
+          `${err.message}; valves per device ${counts}; reached no device: ${missing.join(', ')}`,
+        )
+      })
       // A short wait for a second delivery through another instance.
       await new Promise((r) => setTimeout(r, 1500))
       for (const [i, l] of got)
