@@ -315,6 +315,12 @@ export const SecurityUnauthenticated = defineError(
 export const SecurityForbidden = defineError('UNS_ERR_SECURITY_FORBIDDEN', '%s may not %s %s: %s', {
   statusCode: 403,
 })
+// GET /api/v1/stream beyond security.limits.sseStreams (issue 12 item 6).
+export const StreamLimit = defineError(
+  'UNS_ERR_API_STREAM_LIMIT',
+  '%s event streams are open, the most security.limits.sseStreams allows; retry later',
+  { statusCode: 503, retriable: true },
+)
 export const SecurityBusy = defineError(
   'UNS_ERR_SECURITY_BUSY',
   'Too many credential checks are waiting (%s); retry in a moment',

@@ -222,7 +222,11 @@ export async function createService(deps: { logger: Logger }, config: Config): P
       metricsRegistry: metrics.registry,
       handleMqttStream: (stream) => mqtt.handleStream(stream),
       tree,
-      stream: { throttleMs: config.api.streamThrottleMs },
+      stream: {
+        throttleMs: config.api.streamThrottleMs,
+        maxStreams: config.security.limits.sseStreams,
+        refused: metrics.sseRefused,
+      },
       schemaRegistry: registry,
       sparkplug: nodeView ? { ...sparkplug, nodes: nodeView.nodes } : sparkplug,
       history: { history, deadLetters },

@@ -38,6 +38,8 @@ export interface Metrics {
   readonly bridgeBufferBytes: Gauge
   /** Open SSE streams (GET /api/v1/stream). */
   readonly sseClients: Gauge
+  /** SSE streams refused at `security.limits.sseStreams`. */
+  readonly sseRefused: Counter
   /** Read at scrape time from the bound tree source. */
   readonly treeSize: Gauge<'kind'>
   /** Read at scrape time from the bound Sparkplug source. */
@@ -131,6 +133,11 @@ export function createMetrics(): Metrics {
         const n = sources.sseClients?.()
         if (n !== undefined) this.set(n)
       },
+    }),
+    sseRefused: new Counter({
+      name: 'uns_sse_refused_total',
+      help: 'SSE streams refused because security.limits.sseStreams were open',
+      registers,
     }),
     treeSize: new Gauge({
       name: 'uns_tree_nodes',

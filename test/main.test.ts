@@ -2,8 +2,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { createServer } from 'node:net'
-import { freePort } from '../scripts/local-kafka.js'
-import { runCli, spawnCli } from './helpers/process.js'
+import { runCli, startListeningCli } from './helpers/process.js'
 import { eventually } from './helpers/service.js'
 
 describe('uns-bridge CLI', () => {
@@ -109,13 +108,14 @@ describe('uns-bridge CLI', () => {
     assert.match(run.stderr, /UNS_ERR_NAMESPACE_/)
   })
 
-  it('shuts down gracefully on SIGTERM with exit 0 within 10 s', async () => {
-    const httpPort = await freePort()
-    const child = spawnCli([], { UNS_HOST: '127.0.0.1', UNS_MQTT_PORT: '0', UNS_HTTP_PORT: String(httpPort) })
+  it('shuts down gracefully on SIGTERM with exit 0 within 10 s', async (t) => {
+    const { child, httpPort } = await startListeningCli({ UNS_HOST: '127.0.0.1' })
+    // A failed assertion must not leave the service running (the file would wait for it).
+    t.after(() => child.kill('SIGKILL'))
     await eventually(async () => {
       const res = await fetch(`http://127.0.0.1:${httpPort}/health/live`).catch(() => undefined)
       return res?.ok ? true : undefined
-    }, 20000)
+    }, 90000)
     const started = Date.now()
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)))
     child.kill('SIGTERM')

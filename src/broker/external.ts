@@ -1,13 +1,13 @@
 // External-broker mode (issue 16): uns-bridge is a client of the plant's broker instead of being the
 // broker. One mqtt.js session subscribes (QoS 1, persistent session) to the Sparkplug namespace and the
 // configured UNS filters and hands each message to the same publish hook the embedded broker calls; the
-// PUBACK to the broker goes only once the hook's `ack` settled (Kafka acknowledged), through mqtt.js
-// `customHandleAcks`, so what the broker queued while we were down or Kafka was unreachable arrives later
-// instead of being lost (at-least-once). See docs/decisions/0060-external-broker.md.
+// PUBACK to the broker goes only once the hook's `ack` settled (Kafka acknowledged), in order, with up to
+// `receiveMaximum` messages in flight, so what the broker queued while we were down or Kafka was
+// unreachable arrives later instead of being lost (at-least-once). See docs/decisions/0060-external-broker.md.
 import { connect as netConnect, isIP } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { connect as tlsConnect } from 'node:tls'
-import { connect, type IClientOptions, type MqttClient } from 'mqtt'
+import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt'
 import { HookInvalid } from '../errors.js'
 import type { Broker } from './index.js'
 import type { Logger } from '../logger.js'
@@ -32,10 +32,12 @@ export interface ExternalBrokerConfig {
   readonly sharedGroup?: string | undefined
   /** Session expiry the broker keeps our queued messages for while we are away, s. */
   readonly sessionExpirySeconds: number
-  /** Messages the broker may have in flight to us at once (MQTT 5 Receive Maximum). */
+  /** Messages in flight to us at once: our MQTT 5 Receive Maximum and the size of the ack window. */
   readonly receiveMaximum: number
   /** Publish derived UNS values back to the broker (retained). */
   readonly republish: boolean
+  /** Ingest `spBv1.0/#` on this instance (decision 0060: exactly one of several instances does). */
+  readonly sparkplug: boolean
   /** This instance's id: the `uns-origin` user property of what it publishes. */
   readonly instanceId: string
   readonly reconnectPeriodMs: number
@@ -51,10 +53,15 @@ export interface ExternalBroker {
 /** The user property that marks what an instance published itself (loop prevention, decision 0060). */
 export const ORIGIN_PROPERTY = 'uns-origin'
 
-/** The filters the ingest session subscribes to; Sparkplug is never shared (one host sees all of it). */
-export function ingestFilters(config: Pick<ExternalBrokerConfig, 'subscriptions' | 'sharedGroup'>): string[] {
+/**
+ * The filters the ingest session subscribes to. Sparkplug is never shared: a host needs all of
+ * `spBv1.0/#` [tck-id-message-flow-phid-sparkplug-subscription] to follow each edge's seq and aliases.
+ */
+export function ingestFilters(
+  config: Pick<ExternalBrokerConfig, 'subscriptions' | 'sharedGroup' | 'sparkplug'>,
+): string[] {
   const share = config.sharedGroup ? `$share/${config.sharedGroup}/` : ''
-  return ['spBv1.0/#', ...config.subscriptions.map((f) => share + f)]
+  return [...(config.sparkplug ? ['spBv1.0/#'] : []), ...config.subscriptions.map((f) => share + f)]
 }
 
 export async function connectExternalBroker(
@@ -78,48 +85,117 @@ export async function connectExternalBroker(
     ...(config.ca !== undefined ? { ca: config.ca } : {}),
     ...(config.cert !== undefined ? { cert: config.cert } : {}),
     ...(config.key !== undefined ? { key: config.key } : {}),
-    customHandleAcks: (topic, message, packet, done) => {
-      // Derived values published by any uns-bridge instance (this one despite No Local, e.g. after a
-      // reconnect, or a peer): acknowledge without ingesting. Every instance derives them from the
-      // Sparkplug traffic it sees itself (decision 0060).
-      if (packet.properties?.userProperties?.[ORIGIN_PROPERTY] !== undefined) return done(0)
-      const hook = deps.onPublish()
-      if (hook === undefined) return done(0)
-      deps.metrics.mqttPublishes.inc({ qos: packet.qos })
-      const startedAt = performance.now()
-      const outcome = hook({
-        topic,
-        payload: Buffer.isBuffer(message) ? message : Buffer.from(message),
-        qos: packet.qos,
-        retain: packet.retain,
-        // The external broker does not tell us who sent it.
-        clientId: '',
-      })
-      const republish = () => {
-        if (!config.republish) return
-        for (const m of outcome.republish)
-          void publish(m).catch((err: unknown) => logger.warn({ err, topic: m.topic }, 'republish failed'))
-      }
-      if (outcome.ack === undefined) {
-        done(0)
-        return republish()
-      }
-      outcome.ack.then(
-        () => {
-          deps.metrics.pubackDelay.observe((performance.now() - startedAt) / 1000)
-          done(0)
-          republish()
-        },
-        (err: unknown) => {
-          // No PUBACK: drop the connection so the broker sends the message again from our session.
-          logger.warn({ err, topic }, 'message not stored; reconnecting so the broker redelivers it')
-          client.stream.destroy()
-        },
-      )
-    },
+  }
+  // Several messages in flight (decision 0060). mqtt.js reads the next packet only once the current one's
+  // callback ran, and that callback also sends the PUBACK (customHandleAcks and handleMessage alike), so
+  // waiting there for Kafka allows one message in flight per session. Instead every message goes to
+  // `handleMessage`, which releases mqtt.js at once without its PUBACK (a callback with an error skips it)
+  // and keeps the message in `window`; PUBACKs go out from the head of the window, in the order the
+  // PUBLISHes came [MQTT-4.6.0-2], each once its Kafka ack settled. At most `receiveMaximum` wait: with a
+  // full window mqtt.js is not released, so the socket is not read (back-pressure on top of Receive Maximum).
+  interface Pending {
+    readonly messageId: number
+    settled: boolean
+  }
+  let window: Pending[] = []
+  // Bumped on every close: acks of an earlier connection must never become PUBACKs on a later one, where
+  // the same packet id may name another message.
+  let generation = 0
+  let held: (() => void) | undefined
+  const SKIP_PUBACK = new Error('PUBACK sent by the ack window')
+  // mqtt.js has no public call to send a PUBACK later; `_sendPacket` is its internal writer (mqtt 5.x).
+  const sendPuback = (messageId: number) =>
+    (client as unknown as { _sendPacket(p: object): void })._sendPacket({
+      cmd: 'puback',
+      messageId,
+      reasonCode: 0,
+    })
+  const flush = () => {
+    while (window[0]?.settled === true) {
+      const head = window.shift() as Pending
+      if (client.connected) sendPuback(head.messageId)
+    }
+    if (held !== undefined && window.length < config.receiveMaximum) {
+      const release = held
+      held = undefined
+      release()
+    }
+  }
+  const ingest = (packet: IPublishPacket): Promise<void> | undefined => {
+    // Derived values published by any uns-bridge instance (this one despite No Local, e.g. after a
+    // reconnect, or a peer): acknowledged without ingesting. Every instance derives them from the
+    // Sparkplug traffic it sees itself (decision 0060).
+    if (packet.properties?.userProperties?.[ORIGIN_PROPERTY] !== undefined) return undefined
+    const hook = deps.onPublish()
+    if (hook === undefined) return undefined
+    deps.metrics.mqttPublishes.inc({ qos: packet.qos })
+    const startedAt = performance.now()
+    const outcome = hook({
+      topic: packet.topic,
+      payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
+      qos: packet.qos,
+      retain: packet.retain,
+      // The external broker does not tell us who sent it.
+      clientId: '',
+    })
+    const republish = () => {
+      if (!config.republish) return
+      for (const m of outcome.republish)
+        void publish(m).catch((err: unknown) => logger.warn({ err, topic: m.topic }, 'republish failed'))
+    }
+    if (outcome.ack === undefined) {
+      republish()
+      return undefined
+    }
+    return outcome.ack.then(() => {
+      if (packet.qos > 0) deps.metrics.pubackDelay.observe((performance.now() - startedAt) / 1000)
+      republish()
+    })
+  }
+  const handleMessage = (packet: IPublishPacket, release: (err?: Error) => void): void => {
+    const ack = ingest(packet)
+    // QoS 0 (Sparkplug NBIRTH/NDATA/DBIRTH/DDATA [tck-id-payloads-nbirth-qos, tck-id-payloads-ndata-qos]):
+    // nothing to acknowledge; a failed Kafka write is counted by the bridge.
+    if (packet.qos === 0 || packet.messageId === undefined) {
+      ack?.catch(() => {})
+      return release()
+    }
+    const entry: Pending = { messageId: packet.messageId, settled: ack === undefined }
+    const mine = generation
+    window.push(entry)
+    ack?.then(
+      () => {
+        if (mine !== generation) return
+        entry.settled = true
+        flush()
+      },
+      (err: unknown) => {
+        if (mine !== generation) return
+        // No PUBACK: drop the connection so the broker sends it (and all after it) again from our session.
+        logger.warn(
+          { err, topic: packet.topic },
+          'message not stored; reconnecting so the broker redelivers it',
+        )
+        client.stream.destroy()
+      },
+    )
+    if (window.length < config.receiveMaximum) release(SKIP_PUBACK)
+    else held = () => release(SKIP_PUBACK)
+    if (entry.settled) flush()
   }
   const client: MqttClient = connect(config.url, options)
+  client.handleMessage = handleMessage
+  client.on('close', () => {
+    generation++
+    window = []
+    const release = held
+    held = undefined
+    release?.()
+  })
   const publish = async (m: OutgoingMessage): Promise<void> => {
+    // Topics starting with `$` are the server's (MQTT 5 §4.7.2): `$sparkplug/certificates/...` is kept by
+    // a Sparkplug-aware plant broker itself, and Mosquitto refuses clients publishing there.
+    if (m.topic.startsWith('$')) return
     await client.publishAsync(m.topic, m.payload, {
       qos: m.qos,
       retain: m.retain,

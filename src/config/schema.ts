@@ -73,11 +73,17 @@ const ExternalBroker = Type.Object(
       minimum: 1,
       maximum: 65535,
       default: 100,
-      description: 'Unacknowledged messages the broker may send at once (MQTT 5 Receive Maximum)',
+      description:
+        'Unacknowledged messages the broker may send at once (MQTT 5 Receive Maximum): as many wait for Kafka at once, PUBACKed in order',
     }),
     republish: Type.Boolean({
       default: true,
       description: 'Publish derived UNS JSON values back to the external broker (retained)',
+    }),
+    sparkplug: Type.Boolean({
+      default: true,
+      description:
+        'Ingest the Sparkplug namespace (spBv1.0/#) on this instance; with several instances on one broker leave it on for exactly one, or Sparkplug records reach Kafka once per instance (decision 0060)',
     }),
   },
   {
@@ -554,8 +560,12 @@ const Limits = Type.Object(
       'Most levels in a topic or subscription filter (aedes refuses more than 100 whatever this says); a publish over it closes the connection, a filter gets SUBACK 0x80',
     ),
     topicMaxLength: count(1024, 'Most characters in a topic or subscription filter'),
+    // aedes reads a client's socket in batches and mostly waits for a batch to be handled before the next
+    // read (lib/client.js nextBatch), so a client's in-flight count stays near what a few reads hold; this
+    // is the backstop. Lower, it would disconnect a device flushing its offline queue on every
+    // reconnect (mqtt.js sends the whole queue at once), and it would never get back in.
     inflightQos1: count(
-      1000,
+      10000,
       'QoS 1 PUBLISH packets of one client waiting for their PUBACK (held until Kafka acknowledged them); over it the client is disconnected',
     ),
     retainedMessages: count(

@@ -176,3 +176,25 @@ test('one stream with several filters (the explorer: one per open level) sends e
   const bad = await fetch(`${url}?filter=a/%23&filter=a/%23/b`)
   assert.equal(bad.status, 400)
 })
+
+test('refuses a stream beyond security.limits.sseStreams with a retriable 503, counted, and serves one again after a close', async (ctx) => {
+  let refused = 0
+  const { app, url } = await listen({ throttleMs: 0, maxStreams: 2, refused: { inc: () => refused++ } })
+  ctx.after(() => app.close())
+  const first = await openSse(`${url}?filter=%23`)
+  const second = await openSse(`${url}?filter=%23`)
+  ctx.after(() => second.close())
+  await waitFor(() => app.streamClients() === 2)
+  const third = await fetch(`${url}?filter=%23`)
+  assert.equal(third.status, 503)
+  assert.equal(third.headers.get('retry-after'), '5')
+  const problem = (await third.json()) as { code: string; detail: string }
+  assert.equal(problem.code, 'UNS_ERR_API_STREAM_LIMIT')
+  assert.match(problem.detail, /2 event streams are open.*security\.limits\.sseStreams/)
+  assert.equal(refused, 1)
+  first.close()
+  await waitFor(() => app.streamClients() === 1)
+  const again = await openSse(`${url}?filter=%23`)
+  ctx.after(() => again.close())
+  assert.equal(again.status, 200)
+})

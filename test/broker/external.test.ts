@@ -45,6 +45,7 @@ describe('external broker session', () => {
         sessionExpirySeconds: 600,
         receiveMaximum: 10,
         republish: true,
+        sparkplug: true,
         instanceId: 'i1',
         reconnectPeriodMs: 100,
       },
@@ -74,6 +75,63 @@ describe('external broker session', () => {
     assert.equal(pubacksTo().length, before, 'PUBACK sent before the ack settled')
     settle()
     await wait(() => (pubacksTo().length > before ? true : undefined))
+    await pub.endAsync()
+  })
+
+  it('keeps several messages in flight and sends their PUBACKs in the order they came [MQTT-4.6.0-2]', async () => {
+    const settle = new Map<string, () => void>()
+    next = (m) =>
+      m.topic.startsWith('acme/order/')
+        ? { ack: new Promise<void>((r) => settle.set(m.topic, r)), republish: [] }
+        : { republish: [] }
+    const before = pubacksTo().length
+    const pub = await mqtt.connectAsync(broker.url, { clientId: 'dev-order' })
+    await pub.publishAsync('acme/order/1', 'a', { qos: 1 })
+    await pub.publishAsync('acme/order/2', 'b', { qos: 1 })
+    // Both reach the hook while the first is still waiting for its ack: two in flight on one session.
+    await wait(() => (settle.size === 2 ? true : undefined))
+    settle.get('acme/order/2')?.()
+    await new Promise((r) => setTimeout(r, 300))
+    assert.equal(pubacksTo().length, before, 'no PUBACK for the 2nd before the 1st')
+    settle.get('acme/order/1')?.()
+    await wait(() => (pubacksTo().length >= before + 2 ? true : undefined))
+    const sent = broker
+      .packets()
+      .filter((p) => p.clientId === 'uns-ingest' && p.type === 'PUBLISH' && p.direction === 'sent')
+      .filter((p) => p.topics[0]?.startsWith('acme/order/'))
+    assert.deepEqual(
+      sent.map((p) => p.topics[0]),
+      ['acme/order/1', 'acme/order/2'],
+    )
+    await pub.endAsync()
+  })
+
+  it('has at most receiveMaximum (10) messages waiting for their ack; the rest come as acks settle', async () => {
+    const settle: (() => void)[] = []
+    next = (m) =>
+      m.topic.startsWith('acme/bound/')
+        ? { ack: new Promise<void>((r) => settle.push(r)), republish: [] }
+        : { republish: [] }
+    const pub = await mqtt.connectAsync(broker.url, { clientId: 'dev-bound' })
+    await Promise.all(
+      Array.from({ length: 15 }, (_, i) => pub.publishAsync(`acme/bound/${i}`, String(i), { qos: 1 })),
+    )
+    const bound = () => seen.filter((m) => m.topic.startsWith('acme/bound/')).length
+    await wait(() => (bound() >= 10 ? true : undefined))
+    await new Promise((r) => setTimeout(r, 500))
+    assert.equal(bound(), 10, 'the 11th is held back while 10 wait for Kafka')
+    for (const s of settle.splice(0)) s()
+    await wait(() => (bound() === 15 ? true : undefined))
+    for (const s of settle.splice(0)) s()
+    await pub.endAsync()
+  })
+
+  it('ingests QoS 0 messages (Sparkplug edges publish DATA at QoS 0 [tck-id-payloads-ndata-qos])', async () => {
+    next = () => ({ republish: [] })
+    const pub = await mqtt.connectAsync(broker.url, { clientId: 'dev-qos0' })
+    await pub.publishAsync('acme/line1/qos0', 'q0', { qos: 0 })
+    const m = await wait(() => seen.find((x) => x.topic === 'acme/line1/qos0'))
+    assert.equal(m.qos, 0)
     await pub.endAsync()
   })
 

@@ -2,17 +2,13 @@
 import { after, it } from 'node:test'
 import assert from 'node:assert/strict'
 import mqtt from 'mqtt'
-import { freePort } from '../../scripts/local-kafka.js'
 import { readTopic, testBrokers, uniqueName } from '../helpers/kafka.js'
-import { spawnCli } from '../helpers/process.js'
+import { startListeningCli } from '../helpers/process.js'
 import { eventually } from '../helpers/service.js'
 
 it('every QoS 1 message whose PUBACK arrived is in Kafka after the service is SIGKILLed mid-stream', async () => {
-  const [mqttPort, httpPort] = [await freePort(), await freePort()]
   const topic = uniqueName('uns.telemetry')
-  const child = spawnCli([], {
-    UNS_MQTT_PORT: String(mqttPort),
-    UNS_HTTP_PORT: String(httpPort),
+  const { child, mqttPort, httpPort } = await startListeningCli({
     UNS_HOST: '127.0.0.1',
     UNS_KAFKA_BROKERS: testBrokers(),
     UNS_KAFKA_TOPICS_TELEMETRY: topic,

@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { Worker } from 'node:worker_threads'
 import type { ChildProcess } from 'node:child_process'
-import { spawnCli } from '../helpers/process.js'
+import { startListeningCli } from '../helpers/process.js'
 import { metricValue } from '../helpers/metrics.js'
 import { eventually, kafkaEnv, startService, type TestService } from '../helpers/service.js'
 import {
@@ -21,9 +21,15 @@ import {
   type RawClient,
 } from './mqtt-wire.js'
 import { login, PASSWORD, securityYaml } from './security-helpers.js'
+import { birthWith, deepTemplate } from '../fixtures/sparkplug/hostile.js'
 
-/** The p99 bound asserted: generous for a machine shared by several test runs, yet a stalled loop fails it. */
-const P99_BOUND_MS = 1000
+/**
+ * Bounds asserted on the probes: the median, and the slowest probe. Generous for a machine shared by several
+ * test runs (there a probe waits for a core now and then), yet a stalled event loop fails them: the
+ * measured p50/p99 are printed next to the idle ones of the same run.
+ */
+const P50_BOUND_MS = 1000
+const MAX_BOUND_MS = 5000
 /** How long the topic and flood loads last at least, ms: long enough for a few hundred probes. */
 const LOAD_MS = 4000
 
@@ -88,7 +94,7 @@ const round = (s: ProbeStats) =>
 describe('MQTT limits under load: the service stays up and answers /health/live (issue 12)', () => {
   let child: ChildProcess
   let exited: Promise<number | null>
-  const lines: Record<string, unknown>[] = []
+  let lines: readonly Record<string, unknown>[] = []
   let mqttPort = 0
   let httpUrl = ''
   const sockets: RawClient[] = []
@@ -112,21 +118,14 @@ describe('MQTT limits under load: the service stays up and answers /health/live 
       file,
       `host: 127.0.0.1\nmqtt: { port: 0 }\nhttp: { port: 0 }\n${await securityYaml(limits)}`,
     )
-    child = spawnCli(['--config', file], { UNS_LOG_LEVEL: 'info' })
+    const cli = await startListeningCli({}, ['--config', file])
+    child = cli.child
+    lines = cli.lines
     exited = new Promise((resolve) => child.on('exit', resolve))
     // A cancelled test skips after(): never leave the service running.
     process.once('exit', () => child.kill('SIGKILL'))
-    let rest = ''
-    child.stdout?.on('data', (chunk: Buffer) => {
-      const parts = (rest + chunk.toString()).split('\n')
-      rest = parts.pop() ?? ''
-      for (const p of parts) if (p.startsWith('{')) lines.push(JSON.parse(p) as Record<string, unknown>)
-    })
-    child.stderr?.resume()
-    const mqtt = await eventually(() => lines.find((l) => l.msg === 'MQTT listening'), 90000)
-    const http = await eventually(() => lines.find((l) => l.msg === 'HTTP listening'), 90000)
-    mqttPort = Number(mqtt.port)
-    httpUrl = `http://127.0.0.1:${String(http.port)}`
+    mqttPort = cli.mqttPort
+    httpUrl = `http://127.0.0.1:${cli.httpPort}`
     // Warm the credential cache as a running plant would have it: a login storm on a cold cache is
     // answered "busy" by design (docs/decisions/0010), which is not what these tests measure.
     for (const user of ['admin-1', 'reader-1', 'plc-berlin-1']) {
@@ -179,7 +178,7 @@ describe('MQTT limits under load: the service stays up and answers /health/live 
     // records those as publish refusals (the error does not say which packet it was).
     assert.equal((await refusals()) - before.audited, refused)
     assert.equal(stats.failed, 0)
-    assert.ok(stats.p99 < P99_BOUND_MS, round(stats))
+    assert.ok(stats.p50 < P50_BOUND_MS && stats.max < MAX_BOUND_MS, round(stats))
     assert.equal(await live(), 200)
   })
 
@@ -224,7 +223,73 @@ describe('MQTT limits under load: the service stays up and answers /health/live 
     assert.ok(polite.connected)
     await polite.endAsync()
     assert.equal(stats.failed, 0)
-    assert.ok(stats.p99 < P99_BOUND_MS, round(stats))
+    assert.ok(stats.p50 < P50_BOUND_MS && stats.max < MAX_BOUND_MS, round(stats))
+  })
+
+  it('refuses a stream of NBIRTHs with a Template nested 3,000 deep, counting each, while /health/live stays fast', async () => {
+    // One such packet ended the process with a stack overflow before issue 11's decode limits.
+    const deep = Buffer.from(birthWith(deepTemplate(3000)))
+    const problems = () => scrape('uns_sparkplug_problems_total', { code: 'UNS_ERR_SPB_PAYLOAD_LIMIT' })
+    const before = await problems()
+    const edge = await login(`mqtt://127.0.0.1:${mqttPort}`, 'plc-berlin-1', { clientId: 'plc-berlin-1' })
+    const probes = await probe(`${httpUrl}/health/live`)
+    const started = performance.now()
+    let sent = 0
+    while (performance.now() - started < LOAD_MS) {
+      await edge.publishAsync('spBv1.0/acme-berlin/NBIRTH/plc-berlin-1', deep, { qos: 1 })
+      sent++
+    }
+    const stats = await probes.stop()
+    console.log(
+      `[limits] deep NBIRTH: ${sent} births of ${deep.length} bytes refused in ${((performance.now() - started) / 1000).toFixed(1)} s; /health/live ${round(stats)}`,
+    )
+    await eventually(async () => ((await problems()) - before >= sent ? true : undefined))
+    assert.equal((await problems()) - before, sent)
+    assert.ok(edge.connected, 'a refused birth is dead-lettered, not a reason to disconnect')
+    await edge.endAsync()
+    assert.equal(stats.failed, 0)
+    assert.ok(stats.p50 < P50_BOUND_MS && stats.max < MAX_BOUND_MS, round(stats))
+    assert.equal(await live(), 200)
+  })
+
+  it('validates values against a ^(a+)+$ schema pattern in linear time, counting each refusal, while /health/live stays fast', async () => {
+    // Registry changes need admin (HTTP Basic with the admin's password works like a token).
+    const admin = { authorization: `Basic ${Buffer.from(`admin-1:${PASSWORD}`).toString('base64')}` }
+    const post = async (path: string, body: unknown) => {
+      const res = await fetch(`${httpUrl}${path}`, {
+        method: 'POST',
+        headers: { ...admin, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      })
+      assert.equal(res.status, 201, await res.text())
+    }
+    await post('/api/v1/schemas/redos/versions', { schema: { type: 'string', pattern: '^(a+)+$' } })
+    await post('/api/v1/schemas/bindings', { subject: 'redos', filter: 'acme/redos/#', policy: 'reject' })
+    // V8's backtracking engine needs about 2^n steps for this pattern on n a's and a non-matching end.
+    const hostile = JSON.stringify({ value: 'a'.repeat(50_000) + '!' })
+    const failures = () => scrape('uns_registry_validation_failures_total', { subject: 'redos' })
+    const before = await failures()
+    const client = await login(`mqtt://127.0.0.1:${mqttPort}`, 'admin-1')
+    const probes = await probe(`${httpUrl}/health/live`)
+    const started = performance.now()
+    let sent = 0
+    while (performance.now() - started < LOAD_MS) {
+      await client.publishAsync(`acme/redos/line/cell/t${sent % 10}`, hostile, { qos: 1 })
+      sent++
+    }
+    const stats = await probes.stop()
+    console.log(
+      `[limits] ReDoS pattern: ${sent} values of 50,001 characters refused in ${((performance.now() - started) / 1000).toFixed(1)} s; /health/live ${round(stats)}`,
+    )
+    // A matching value passes the same schema: it is not counted.
+    await client.publishAsync('acme/redos/line/cell/ok', JSON.stringify({ value: 'aaaa' }), { qos: 1 })
+    await client.endAsync()
+    await eventually(async () => ((await failures()) - before >= sent ? true : undefined))
+    assert.equal((await failures()) - before, sent)
+    assert.ok(sent > 10, `only ${sent} values validated in ${LOAD_MS} ms`)
+    assert.equal(stats.failed, 0)
+    assert.ok(stats.p50 < P50_BOUND_MS && stats.max < MAX_BOUND_MS, round(stats))
+    assert.equal(await live(), 200)
   })
 
   it('holds 4,000 of 5,000 connections (total and per-user limits), refuses and counts the other 1,000', async () => {
@@ -256,7 +321,7 @@ describe('MQTT limits under load: the service stays up and answers /health/live 
     await eventually(async () => ((await rejected('connection_limit')) - before >= 1000 ? true : undefined))
     assert.equal((await rejected('connection_limit')) - before, 1000)
     assert.equal(stats.failed, 0)
-    assert.ok(stats.p99 < P99_BOUND_MS, round(stats))
+    assert.ok(stats.p50 < P50_BOUND_MS && stats.max < MAX_BOUND_MS, round(stats))
     assert.equal(await live(), 200)
     // Closing them frees the slots: a new login works again.
     for (const s of sockets.splice(0)) s.socket.destroy()

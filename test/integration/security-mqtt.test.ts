@@ -1,7 +1,7 @@
 // Acceptance of issue 12 on the MQTT side, over real sockets: a service configured with the issue's example
 // roles (real scrypt hashes at the lowest accepted cost), mqtt.js and Debian's mosquitto_pub/mosquitto_sub
 // as clients, a TLS listener with client certificates made by openssl at run time. Every refusal must be
-// counted (uns_mqtt_rejected_total, uns_audit_events_total) and in the audit log.
+// counted (uns_mqtt_rejected_total, uns_audit_events_total), in the audit log and on the Kafka audit topic.
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
@@ -12,7 +12,8 @@ import type { MqttClient } from 'mqtt'
 import { nbirth, ndeath } from '../fixtures/sparkplug/index.js'
 import { metricValue } from '../helpers/metrics.js'
 import { spawnCli } from '../helpers/process.js'
-import { eventually, startService, type TestService } from '../helpers/service.js'
+import { readTopic, uniqueName } from '../helpers/kafka.js'
+import { eventually, kafkaEnv, startService, type TestService } from '../helpers/service.js'
 import { makeTestCerts, type TestCerts } from '../security/certs.js'
 import {
   collect,
@@ -42,12 +43,18 @@ describe('MQTT security over real sockets (issue 12)', () => {
   const audited = (action: string) =>
     metricValue(svc.service.metrics, 'uns_audit_events_total', { action, result: 'refused' })
   const base = () => ['-h', '127.0.0.1', '-p', String(svc.service.mqttPort)]
+  const auditTopic = uniqueName('uns.audit')
   const creds = (user: string) => ['-u', user, '-P', PASSWORD]
 
   before(async () => {
     certs = makeTestCerts()
     const tls = `{ port: 0, cert: ${certs.server1.cert}, key: ${certs.server1.key}, ca: ${certs.ca}, clientCertificates: optional }`
-    svc = await startService({}, await securityYaml(`mqtt:\n  tls: ${tls}\n`))
+    svc = await startService(
+      // Every refusal logged: the tests read the log (the default keeps 20 lines a second).
+      kafkaEnv({ UNS_SECURITY_AUDIT_TOPIC: auditTopic, UNS_SECURITY_AUDIT_LOG_PER_SECOND: '100000' }),
+      await securityYaml(`mqtt:\n  tls: ${tls}\n`),
+    )
+    await svc.ready()
     url = svc.mqttUrl
     tlsUrl = `mqtts://127.0.0.1:${svc.service.mqttTlsPort}`
   })
@@ -413,6 +420,39 @@ describe('MQTT security over real sockets (issue 12)', () => {
     // Its own Will, when its connection dies, is delivered: the node goes offline.
     edge.stream.destroy()
     await eventually(() => (online() === false ? true : undefined))
+  })
+
+  it('puts every refused connect, publish and subscribe of this file on the audit topic in Kafka', async () => {
+    interface Event {
+      identity: string
+      address: string
+      action: string
+      target: string
+      result: string
+      reason?: string
+    }
+    // Every refusal counted so far, by action; the topic must hold as many refused records of each.
+    const counted: Record<string, number> = {}
+    for (const action of ['connect', 'publish', 'subscribe']) counted[action] = await audited(action)
+    const refusedOf = (events: Event[], action: string) =>
+      events.filter((e) => e.action === action && e.result === 'refused').length
+    const records = await readTopic(auditTopic, 0, 60000, undefined, (rs) => {
+      const events = rs.map((r) => JSON.parse(r.value?.toString() ?? '{}') as Event)
+      return Object.entries(counted).every(([action, n]) => refusedOf(events, action) >= n)
+    })
+    const events = records.map((r) => JSON.parse(r.value?.toString() ?? '{}') as Event)
+    for (const [action, n] of Object.entries(counted)) {
+      assert.ok(n > 0, `the matrix refused some ${action}`)
+      assert.equal(refusedOf(events, action), n, `refused ${action} records`)
+    }
+    const connect = events.find((e) => e.action === 'connect' && e.result === 'refused')
+    assert.match(connect?.address ?? '', /^127\.0\.0\.1:\d+$/)
+    const ncmd = events.find((e) => e.action === 'publish' && /NCMD needs a write grant/.test(e.reason ?? ''))
+    assert.match(ncmd?.target ?? '', /^spBv1\.0\/acme-berlin\/NCMD\//)
+    assert.ok(
+      events.every((e) => !JSON.stringify(e).includes(PASSWORD)),
+      'no password in the audit trail',
+    )
   })
 })
 

@@ -6,6 +6,7 @@ import type {} from '@fastify/swagger'
 import type { NamespaceTree, ValueChange } from '../../namespace/index.js'
 import { toJsonValue } from '../../uns/index.js'
 import { createPathThrottle } from '../path-throttle.js'
+import { StreamLimit } from '../../errors.js'
 import { toRequestError } from '../request-error.js'
 import { Filter, ProblemOut } from './namespace-schemas.js'
 
@@ -14,6 +15,10 @@ export interface StreamOptions {
   readonly throttleMs: number
   /** Interval of the keep-alive comment (ms) that stops proxies from closing a quiet stream. Default 15000. */
   readonly heartbeatMs?: number
+  /** Streams open at once (`security.limits.sseStreams`); one more is answered 503. Default: no limit. */
+  readonly maxStreams?: number
+  /** Counts the streams refused at `maxStreams`. */
+  readonly refused?: { inc(): void }
 }
 
 export interface StreamRoutesOptions extends StreamOptions {
@@ -63,10 +68,19 @@ export const streamRoutes: FastifyPluginAsync<StreamRoutesOptions> = async (app,
             content: { 'text/event-stream': { schema: { type: 'string' } } },
           },
           400: { content: { 'application/problem+json': { schema: ProblemOut } } },
+          503: {
+            description: 'security.limits.sseStreams streams are open; retry after the Retry-After seconds',
+            content: { 'application/problem+json': { schema: ProblemOut } },
+          },
         },
       },
     },
     async (req, reply) => {
+      if (counter.clients >= (opts.maxStreams ?? Infinity)) {
+        opts.refused?.inc()
+        req.log.warn({ streams: counter.clients }, 'SSE stream refused: security.limits.sseStreams')
+        throw new StreamLimit([String(counter.clients)])
+      }
       const res = reply.raw
       let ended = false
       const write = (chunk: string): void => {
