@@ -20,7 +20,7 @@ import { createNamespaceTree, loadNamespace, type NamespaceTree } from './namesp
 import { createCommandWriter, createPipeline, restoreStateRecord } from './pipeline.js'
 import { createServiceRegistry, type Registry } from './registry/index.js'
 import { createReloadableTls, createSecurity } from './security/index.js'
-import { createSparkplugService, type SparkplugApi } from './sparkplug/index.js'
+import { createSharedNodeView, createSparkplugService, type SparkplugApi } from './sparkplug/index.js'
 import { randomUUID } from 'node:crypto'
 import type { Server as TlsServer } from 'node:tls'
 
@@ -110,6 +110,8 @@ export async function createService(deps: { logger: Logger }, config: Config): P
       publish: mqtt.publish,
       // The host's own session: in-process, so it may publish our STATE (only it may) and NCMD/DCMD.
       serveStream: (stream) => mqtt.handleInternalStream(stream, 'sparkplug-host'),
+      knownElsewhere: (group: string, edge: string) =>
+        nodeView?.nodes().some((n) => n.group === group && n.edge === edge) === true,
       ...(extConfig
         ? {
             openStream: () => openBrokerStream(extConfig),
@@ -119,6 +121,14 @@ export async function createService(deps: { logger: Logger }, config: Config): P
     },
     { ...config.sparkplug, instanceId: config.instanceId },
   )
+  // With Redis (decision 0050) the node view shows the whole plant from any instance.
+  const nodeView =
+    config.cluster.redis && !extConfig
+      ? createSharedNodeView(
+          { logger, local: () => sparkplug.nodes() },
+          { url: config.cluster.redis, intervalMs: 1000 },
+        )
+      : undefined
   let bridge: Bridge | undefined
   if (config.kafka.brokers.length > 0) {
     bridge = createBridge(
@@ -218,7 +228,7 @@ export async function createService(deps: { logger: Logger }, config: Config): P
         refused: metrics.sseRefused,
       },
       schemaRegistry: registry,
-      sparkplug,
+      sparkplug: nodeView ? { ...sparkplug, nodes: nodeView.nodes } : sparkplug,
       history: { history, deadLetters },
       security,
       http: {
@@ -238,6 +248,7 @@ export async function createService(deps: { logger: Logger }, config: Config): P
     httpPort = await listenHttp(app, config.host, config.http.port)
     await sparkplug.start()
   } catch (err) {
+    await nodeView?.close()
     await sparkplug.close()
     await bridge?.close(0)
     await mqtt.close()
@@ -279,6 +290,7 @@ export async function createService(deps: { logger: Logger }, config: Config): P
       (closing ??= (async () => {
         mqtt.stopAccepting()
         await app.close()
+        await nodeView?.close()
         // STATE offline before the broker goes [tck-id-host-topic-phid-death-payload-timestamp-disconnect-clean].
         await sparkplug.close()
         // Flush before disconnecting clients, so that PUBACKs waiting for Kafka still go out.

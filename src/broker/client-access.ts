@@ -43,8 +43,13 @@ export interface ClientAccessConfig {
 }
 
 /** What the publish hook needs to know about one client PUBLISH (its Will too). */
+/** The property of a stored Will (persisted with it in Redis) that says it was granted at CONNECT. */
+export const WILL_GRANT = 'unsWillGranted'
+
 export interface PublishCheck {
   readonly topic: string
+  /** A Will that another instance stored in Redis and this one publishes for it (no client): its grant at CONNECT. */
+  readonly willGrantedAtConnect?: boolean
   readonly qos: number
   retain: boolean
   readonly payloadBytes: number
@@ -143,11 +148,26 @@ export function createClientAccess(
   const connectError = (code: 3 | 4 | 5, clientId: string, message: string): AuthenticateError =>
     Object.assign(new MqttRefused([clientId, message], { returnCode: code }), { returnCode: code })
 
+  // A Will outlives its instance (decision 0050): when an instance dies, a survivor publishes the Wills it
+  // left in Redis with no client to check them against (aedes `_clearWills`). Their grant is decided at
+  // CONNECT, without auditing (the Will may never be sent), and travels with the stored Will. A Sparkplug
+  // STATE Will is only ever carried over for uns-bridge's own host applications.
+  const grantWill = (client: Client, session: ClientSession): void => {
+    const will = (client as { _will?: { topic: string; [WILL_GRANT]?: boolean } })._will
+    if (will === undefined) return
+    const { identity, clientId } = session
+    will[WILL_GRANT] =
+      identity.kind === 'internal' ||
+      (!will.topic.startsWith('spBv1.0/STATE/') &&
+        security.rules.check({ identity, clientId, action: 'publish', target: will.topic }).allowed)
+  }
+
   const authenticate: AuthenticateHandler = (client, username, password, done) => {
     const name = internal.get(client.conn)
     if (name !== undefined) {
       const session = { identity: internalIdentity(name), clientId: client.id, address: 'in-process' }
       states.set(client, { session, bucket: undefined, inflight: { count: 0 }, refused: false })
+      grantWill(client, session)
       return done(null, true)
     }
     const address = addressOf(client)
@@ -179,6 +199,7 @@ export function createClientAccess(
           inflight: { count: 0 },
           refused: false,
         })
+        grantWill(client, session)
         done(null, true)
       })
       .catch((err: unknown) => {
@@ -214,6 +235,7 @@ export function createClientAccess(
     refused,
     checkPublish(client, packet) {
       const state = client === null ? undefined : states.get(client)
+      if (client === null && packet.willGrantedAtConnect === true) return undefined
       if (client === null || state === undefined) {
         const message = 'publish without an authenticated client'
         refused(client, 'publish', packet.topic, 'no_session', message)

@@ -8,6 +8,10 @@ import { Redis } from 'ioredis'
 import type { Logger } from '../logger.js'
 
 const require = createRequire(import.meta.url)
+/** aedes' broker heartbeat on `$SYS/<id>/heartbeat` between instances, ms. */
+export const HEARTBEAT_MS = 5000
+/** Queued QoS 1 messages a reconnecting persistent session gets at once (aedes-persistence-redis `maxSessionDelivery`). */
+const SESSION_DELIVERY_MAX = 100_000
 
 export interface RedisHealth {
   /** `ready` when all three connections (pub, sub, persistence) are ready. */
@@ -16,8 +20,8 @@ export interface RedisHealth {
 }
 
 export interface RedisFabric {
-  /** aedes `mq` and `persistence` options. */
-  readonly options: { mq: unknown; persistence: unknown }
+  /** aedes `mq`, `persistence` and `heartbeatInterval` options. */
+  readonly options: { mq: unknown; persistence: unknown; heartbeatInterval: number }
   health(): RedisHealth
   /** After aedes closed (it quits the mq connections itself): ends the persistence connection. */
   close(): Promise<void>
@@ -53,6 +57,15 @@ export function createRedisFabric(deps: { logger: Logger }, url: string): RedisF
       if (logged) logger.info({ role }, 'Redis connection restored')
       logged = false
     })
+    // mqemitter-redis closes with `quit()` and no catch; ioredis rejects it with "Connection is closed."
+    // when the socket closes before the reply, an unhandled rejection at shutdown (seen in tests and in
+    // bench/redis-fanout.bench.ts). Closing is what was asked for: that rejection is dropped.
+    const quit = conn.quit.bind(conn)
+    conn.quit = ((...args: Parameters<typeof quit>) => {
+      const closing = quit(...args)
+      closing.catch(() => {})
+      return closing
+    }) as typeof conn.quit
     return conn
   }
   const pubConn = connect('publish')
@@ -63,10 +76,17 @@ export function createRedisFabric(deps: { logger: Logger }, url: string): RedisF
     destroy(): Promise<void>
   }
   const mq = mqemitterRedis({ pubConn, subConn })
-  const persistence = persistenceRedis({ conn: db })
+  // aedes-persistence-redis sends a reconnecting clean=false client at most `maxSessionDelivery` of its queued
+  // messages (default 1,000); the rest stay in Redis until its next CONNECT. A subscriber that moves off a
+  // dead instance under load has more queued than that (the HA test lost 290 of ~1,400 that way).
+  const persistence = persistenceRedis({ conn: db, maxSessionDelivery: SESSION_DELIVERY_MAX })
   const conns = [pubConn, subConn, db]
   return {
-    options: { mq, persistence },
+    // aedes publishes the stored Last Wills of a broker whose heartbeat stopped for 3 intervals (aedes.js
+    // _clearWills): a SIGKILLed instance's STATE Will (offline) and its edge nodes' NDEATHs reach the plant
+    // after 15-20 s instead of 3-4 min with the 60 s default [tck-id-host-topic-phid-death-required].
+    // The cost is one small message per instance per interval through Redis.
+    options: { mq, persistence, heartbeatInterval: HEARTBEAT_MS },
     health() {
       if (closed) return { state: 'closed' }
       const statuses = conns.map((c) => c.status)

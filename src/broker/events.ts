@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events'
 import type { Aedes } from 'aedes'
 import { MqttRefused } from '../errors.js'
 import type { Logger } from '../logger.js'
@@ -9,6 +10,10 @@ const TOO_DEEP = 'topic has too many levels'
 
 /** Lifecycle and error logging of MQTT clients; per-message detail stays at debug. */
 export function observeBroker(aedes: Aedes, logger: Logger, metrics: Metrics, access: ClientAccess): void {
+  // aedes emits `error` for failures outside a client (publishing a dead instance's Wills, a persistence
+  // error while queueing): without a listener the EventEmitter throws and the process dies (seen when a
+  // survivor refused a dead instance's Will, decision 0050).
+  ;(aedes as unknown as EventEmitter).on('error', (err: Error) => logger.error({ err }, 'MQTT broker error'))
   aedes.on('client', (client) => {
     metrics.mqttClients.inc()
     metrics.mqttConnections.inc()

@@ -11,7 +11,7 @@ import { MqttRefused } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { Metrics } from '../metrics.js'
 import { matchesFilter, type InboundMessage, type OutgoingMessage } from '../uns/index.js'
-import type { ClientAccess, PublishCheck } from './client-access.js'
+import { WILL_GRANT, type ClientAccess, type PublishCheck } from './client-access.js'
 import { filterProblem, topicProblem } from './topic-check.js'
 
 /** What the service did with one client PUBLISH. */
@@ -41,6 +41,11 @@ export function authorizePublishHook(
     after: WeakMap<PublishPacket, readonly OutgoingMessage[]>
     /** Security; absent only in tests of the hook alone. */
     access?: ClientAccess | undefined
+    /**
+     * Forgets a Will another instance stored in Redis (decision 0050) that is refused here: aedes retries the
+     * Wills it could not publish, so a refused one would come back every pass and hold back the Wills after it.
+     */
+    dropStoredWill?: (will: PublishPacket) => void
   },
   config: {
     maxPayloadBytes: number
@@ -83,9 +88,15 @@ export function authorizePublishHook(
         qos: packet.qos,
         retain: packet.retain,
         payloadBytes: payload.length,
+        ...(client === null
+          ? { willGrantedAtConnect: (packet as { [WILL_GRANT]?: boolean })[WILL_GRANT] === true }
+          : {}),
       }
       const refusal = access.checkPublish(client, check)
-      if (refusal !== undefined) return done(new MqttRefused([client?.id ?? '', refusal]))
+      if (refusal !== undefined) {
+        if (client === null) deps.dropStoredWill?.(packet)
+        return done(new MqttRefused([client?.id ?? '', refusal]))
+      }
       packet.retain = check.retain
       // In flight: held for Kafka's acknowledgement (decision 0001). A Will has no PUBACK to wait for.
       const inflight = packet.qos === 1 && client?.closed === false ? access.inflight(client) : undefined

@@ -120,7 +120,21 @@ export async function createBroker(
     maxTopicLevels: 100,
     authenticate: access.authenticate,
     authorizePublish: authorizePublishHook(
-      { logger, metrics: deps.metrics, onPublish: () => hooks.onPublish, after, access },
+      {
+        logger,
+        metrics: deps.metrics,
+        onPublish: () => hooks.onPublish,
+        after,
+        access,
+        // A stored Will carries the id of its client and broker (aedes-persistence putWill).
+        dropStoredWill: (will) => {
+          const { clientId, brokerId } = will as unknown as { clientId: string; brokerId: string }
+          const { persistence } = aedes as unknown as {
+            persistence: { delWill(c: { id: string; brokerId: string }): Promise<unknown> }
+          }
+          persistence.delWill({ id: clientId, brokerId }).catch(() => {})
+        },
+      },
       { maxPayloadBytes: config.maxPayloadBytes, inflightQos1: config.limits.inflightQos1 },
     ),
     authorizeSubscribe: checkSubscribeHook({ logger, metrics: deps.metrics }, access.authorizeSubscribe),

@@ -234,7 +234,7 @@ export function createKafkajsClient(config: KafkaClientConfig, logger: Logger): 
           // kafkajs retries a batch only towards the brokers that have not answered yet, so a
           // partition whose leader moved to a broker that had answered is skipped and the send
           // resolves without it (tulios/kafkajs#1303): an acknowledged record is lost when a broker
-          // dies (seen in test/integration/kafka-cluster-failover.test.ts). So kafkajs makes one
+          // dies (seen in test/integration/ha-cluster.test.ts). So kafkajs makes one
           // attempt and the whole batch is retried here: records that had reached Kafka are written
           // twice, none is lost (docs/decisions/0016).
           for (let attempt = 1; ; attempt++) {

@@ -7,5 +7,6 @@ export { createSparkplugService, type SparkplugApi, type SparkplugService } from
 export type { CommandOutcome } from './writes.js'
 export type { SparkplugResult } from './ingest.js'
 export type { NodeInfo } from './host-types.js'
+export { createSharedNodeView, type SharedNodeView } from './shared-view.js'
 export { decodePayload, type MetricResolver } from './payload.js'
 export { parseSparkplugTopic } from './topic.js'

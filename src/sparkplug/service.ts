@@ -47,6 +47,11 @@ export interface SparkplugServiceDeps {
   /** External mode: the host's login on the external broker. */
   readonly credentials?: { readonly username?: string | undefined; readonly password?: string | undefined }
   readonly now?: () => number
+  /**
+   * Nodes another instance hosts (decision 0050): a Rebirth request for them is published into the shared
+   * fabric, which carries it to the instance the edge node is connected to.
+   */
+  readonly knownElsewhere?: (group: string, edge: string) => boolean
 }
 
 /** What the API routes need: node list, rebirth, writes. */
@@ -190,7 +195,8 @@ export function createSparkplugService(
     write: (path, value, source) => writer.write(path, value, source),
     nodes: () => host.nodes(),
     async rebirth(group, edge) {
-      if (!host.nodes().some((n) => n.group === group && n.edge === edge))
+      const known = host.nodes().some((n) => n.group === group && n.edge === edge)
+      if (!known && deps.knownElsewhere?.(group, edge) !== true)
         throw new SpbNodeNotFound([group, edge], { group, edge })
       const action = host.requestRebirth(group, edge)
       await send(action)
