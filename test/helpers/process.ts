@@ -33,6 +33,23 @@ export function runCli(args: string[], env: Record<string, string> = {}, timeout
   })
 }
 
+/** Starts the CLI at info level and collects its JSON log lines as they come. */
+export function spawnLoggingCli(
+  args: string[],
+  env: Record<string, string> = {},
+): { child: ChildProcess; lines: Record<string, unknown>[] } {
+  const child = spawnCli(args, { UNS_LOG_LEVEL: 'info', ...env })
+  const lines: Record<string, unknown>[] = []
+  let rest = ''
+  child.stdout?.on('data', (chunk: Buffer) => {
+    const parts = (rest + chunk.toString()).split('\n')
+    rest = parts.pop() ?? ''
+    for (const p of parts) if (p.startsWith('{')) lines.push(JSON.parse(p) as Record<string, unknown>)
+  })
+  child.stderr?.resume()
+  return { child, lines }
+}
+
 export interface ListeningCli {
   readonly child: ChildProcess
   readonly mqttPort: number
@@ -51,15 +68,11 @@ export async function startListeningCli(
   args: string[] = [],
   timeoutMs = 90000,
 ): Promise<ListeningCli> {
-  const child = spawnCli(args, { UNS_MQTT_PORT: '0', UNS_HTTP_PORT: '0', UNS_LOG_LEVEL: 'info', ...env })
-  const lines: Record<string, unknown>[] = []
-  let rest = ''
-  child.stdout?.on('data', (chunk: Buffer) => {
-    const parts = (rest + chunk.toString()).split('\n')
-    rest = parts.pop() ?? ''
-    for (const p of parts) if (p.startsWith('{')) lines.push(JSON.parse(p) as Record<string, unknown>)
+  const { child, lines } = spawnLoggingCli(args, {
+    UNS_MQTT_PORT: '0',
+    UNS_HTTP_PORT: '0',
+    ...env,
   })
-  child.stderr?.resume()
   const port = (msg: RegExp) => lines.find((l) => msg.test(String(l.msg)))?.port
   const deadline = Date.now() + timeoutMs
   while (port(/^MQTT listening$/) === undefined || port(/^HTTPS? listening$/) === undefined) {

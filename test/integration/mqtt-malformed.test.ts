@@ -8,24 +8,7 @@ import assert from 'node:assert/strict'
 import { connect, type Socket } from 'node:net'
 import type { MqttClient } from 'mqtt'
 import { eventually, startService, type TestService } from '../helpers/service.js'
-
-const u16 = (n: number) => Buffer.from([n >> 8, n & 0xff])
-const str = (s: string | Buffer) => {
-  const b = typeof s === 'string' ? Buffer.from(s) : s
-  return Buffer.concat([u16(b.length), b])
-}
-function varint(n: number): Buffer {
-  const out: number[] = []
-  do {
-    let b = n % 128
-    n = Math.floor(n / 128)
-    if (n > 0) b |= 0x80
-    out.push(b)
-  } while (n > 0)
-  return Buffer.from(out)
-}
-const packet = (first: number, body: Buffer) =>
-  Buffer.concat([Buffer.from([first]), varint(body.length), body])
+import { packet, str, u16 } from './mqtt-wire.js'
 
 /** CONNECT, MQTT 3.1.1, clean session, keepalive 30 s; optionally with a will. */
 function connectPacket(clientId: string | Buffer, will?: { topic: Buffer; payload: Buffer }): Buffer {

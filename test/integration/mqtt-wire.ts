@@ -2,11 +2,13 @@
 // costs a fraction of an mqtt.js client, so the test measures the service, not its own clients.
 import { connect, type Socket } from 'node:net'
 
-const str = (s: string): Buffer => {
-  const b = Buffer.from(s, 'utf8')
-  const len = Buffer.alloc(2)
-  len.writeUInt16BE(b.length)
-  return Buffer.concat([len, b])
+/** A two-byte big-endian integer. */
+export const u16 = (n: number): Buffer => Buffer.from([n >> 8, n & 0xff])
+
+/** [MQTT-1.5.3] a length-prefixed string; bytes are sent as given (ill-formed UTF-8 included). */
+export const str = (s: string | Buffer): Buffer => {
+  const b = typeof s === 'string' ? Buffer.from(s, 'utf8') : s
+  return Buffer.concat([u16(b.length), b])
 }
 
 /** [MQTT-2.2.3] the remaining length as a variable byte integer. */
@@ -21,7 +23,7 @@ const remainingLength = (n: number): Buffer => {
   return Buffer.from(out)
 }
 
-const packet = (header: number, body: Buffer): Buffer =>
+export const packet = (header: number, body: Buffer): Buffer =>
   Buffer.concat([Buffer.from([header]), remainingLength(body.length), body])
 
 /** CONNECT, clean session, no keepalive (the test holds the connection as long as it likes). */

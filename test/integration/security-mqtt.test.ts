@@ -11,7 +11,7 @@ import type { TLSSocket } from 'node:tls'
 import type { MqttClient } from 'mqtt'
 import { nbirth, ndeath } from '../fixtures/sparkplug/index.js'
 import { metricValue } from '../helpers/metrics.js'
-import { spawnCli } from '../helpers/process.js'
+import { spawnLoggingCli } from '../helpers/process.js'
 import { readTopic, uniqueName } from '../helpers/kafka.js'
 import { eventually, kafkaEnv, startService, type TestService } from '../helpers/service.js'
 import { makeTestCerts, type TestCerts } from '../security/certs.js'
@@ -469,14 +469,7 @@ describe('MQTT over TLS only, certificates reloaded on SIGHUP (the CLI as an ope
       file,
       `host: 127.0.0.1\nhttp: { port: 0 }\nmqtt:\n  port: 0\n  plaintext: false\n  tls: { port: 0, cert: ${cert}, key: ${key} }\n${await securityYaml()}`,
     )
-    const child = spawnCli(['--config', file], { UNS_LOG_LEVEL: 'info' })
-    const lines: Record<string, unknown>[] = []
-    let rest = ''
-    child.stdout?.on('data', (chunk: Buffer) => {
-      const parts = (rest + chunk.toString()).split('\n')
-      rest = parts.pop() ?? ''
-      for (const p of parts) if (p.startsWith('{')) lines.push(JSON.parse(p) as Record<string, unknown>)
-    })
+    const { child, lines } = spawnLoggingCli(['--config', file])
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
     const clients: MqttClient[] = []
     try {
