@@ -309,6 +309,10 @@ export function createPlatformaticClient(config: KafkaClientConfig, logger: Logg
         c.on('error', (err: Error) => stream?.destroy(err))
         try {
           stream = await c.consume({ topics: spec.topics, autocommit: false, ...spec.streamOptions() })
+          // The for-await below sees a stream error while it runs; one emitted after it ended (the
+          // library's fetch failing on a closing client, "Client is closed.") would otherwise have no
+          // listener and end the process.
+          stream.on('error', (err: Error) => logger.debug({ err, group: spec.groupId }, 'Kafka stream error'))
           spec.onStream?.(stream, c)
           if (first) resolveStarted()
           first = false
