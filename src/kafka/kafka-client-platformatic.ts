@@ -238,6 +238,21 @@ export function createPlatformaticClient(config: KafkaClientConfig, logger: Logg
    * fix go to `onCrash`. `started` settles with the first start, so the caller hears of a Kafka that
    * is not there.
    */
+  /** Keeps a started reader for close(); one that fails to start is stopped and not kept. */
+  async function track(reader: { started: Promise<void>; stop(): Promise<void> }): Promise<void> {
+    readers.add(reader)
+    try {
+      await reader.started
+    } catch (err) {
+      await untrack(reader)
+      throw err
+    }
+  }
+  async function untrack(reader: { stop(): Promise<void> }): Promise<void> {
+    readers.delete(reader)
+    await reader.stop()
+  }
+
   function startReader(spec: {
     groupId: string
     topics: string[]
@@ -457,19 +472,9 @@ export function createPlatformaticClient(config: KafkaClientConfig, logger: Logg
         },
         onCrash,
       })
-      readers.add(reader)
-      try {
-        await reader.started
-      } catch (err) {
-        readers.delete(reader)
-        await reader.stop()
-        throw err
-      }
+      await track(reader)
       return {
-        async stop() {
-          readers.delete(reader)
-          await reader.stop()
-        },
+        stop: () => untrack(reader),
       }
     }),
 
@@ -509,14 +514,7 @@ export function createPlatformaticClient(config: KafkaClientConfig, logger: Logg
           })
         },
       })
-      readers.add(reader)
-      try {
-        await reader.started
-      } catch (err) {
-        readers.delete(reader)
-        await reader.stop()
-        throw err
-      }
+      await track(reader)
       const position = (partition: number): bigint => {
         const read = next.get(partition) ?? -1n
         const s = stream
@@ -550,10 +548,7 @@ export function createPlatformaticClient(config: KafkaClientConfig, logger: Logg
             waiters.add(wake)
           })
         },
-        async stop() {
-          readers.delete(reader)
-          await reader.stop()
-        },
+        stop: () => untrack(reader),
       }
       return handle
     }),
