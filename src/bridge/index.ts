@@ -25,6 +25,8 @@ export interface BridgeConfig extends KafkaClientConfig, BufferedProducerConfig 
   readonly instanceId: string
   /** Headers of routed records (kafka.telemetryHeaders). */
   readonly telemetryHeaders?: 'lean' | 'full'
+  /** Raw Sparkplug records to topics.sparkplug (kafka.sparkplugRaw). */
+  readonly sparkplugRaw?: boolean
   readonly consumerGroup: string
   readonly routes: readonly OutboundRouteConfig[]
   readonly defaultRoutes: boolean

@@ -53,6 +53,8 @@ export interface OutboundConfig {
   readonly stateCoalesceMs: number
   /** Headers of routed records: lean (default) or full (mqtt-to-kafka.ts HeaderLayout). */
   readonly telemetryHeaders?: 'lean' | 'full'
+  /** kafka.sparkplugRaw: false writes no raw Sparkplug records. */
+  readonly sparkplugRaw?: boolean
   readonly topics: {
     readonly state: string
     readonly dlq: string
@@ -176,6 +178,7 @@ export function createOutbound(
       return records.length === 0 ? undefined : send(records, message.qos > 0, 'mqtt_to_kafka', routeName)
     },
     sparkplugRaw(message, receivedAt) {
+      if (config.sparkplugRaw === false) return undefined
       const record = toSparkplugRecord(message, config.topics.sparkplug, config.instanceId, receivedAt)
       return send([record], message.qos > 0, 'sparkplug_raw')
     },

@@ -6,6 +6,8 @@ import type { Router } from './rules.js'
 export interface TopicsConfig {
   readonly createTopics: boolean
   readonly topicPartitions: number
+  /** kafka.sparkplugRaw: false needs no raw Sparkplug topic. */
+  readonly sparkplugRaw?: boolean
   readonly topics: {
     readonly state: string
     readonly dlq: string
@@ -38,7 +40,7 @@ export function createTopicPreparer(
         ...router.outboundTopics.map((topic) => ({ topic })),
         ...router.inbound.flatMap((r) => (typeof r.source === 'string' ? [{ topic: r.source }] : [])),
         { topic: config.topics.dlq },
-        { topic: config.topics.sparkplug },
+        ...(config.sparkplugRaw === false ? [] : [{ topic: config.topics.sparkplug }]),
         // Not compacted: every event is kept for the retention period, not only the last per identity.
         { topic: config.topics.audit },
         { topic: config.topics.state, compacted: true },

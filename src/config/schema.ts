@@ -270,6 +270,11 @@ const Kafka = Type.Object(
       description:
         "A batch is split into produce requests below this many bytes (uncompressed); keep it below the topics' max.message.bytes (broker default 1048588)",
     }),
+    sparkplugRaw: Type.Boolean({
+      default: true,
+      description:
+        'Write every Sparkplug B message as received to topics.sparkplug (one record per message, for replay and forensics); false leaves that topic out (its cost per message: bench/README.md)',
+    }),
     telemetryHeaders: OneOf(['lean', 'full'], {
       default: 'lean',
       description:
