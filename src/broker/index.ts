@@ -118,6 +118,11 @@ export async function createBroker(
     // aedes' ceiling: deeper topics are refused by aedes before any hook (GHSA-xxqp-5qx8-gj5q) and counted
     // in events.ts; security.limits.topicMaxLevels refuses from its own, lower, value in the hooks.
     maxTopicLevels: 100,
+    // No queue in mqemitter (aedes passes `concurrency` to it; default 100): its queue drains as one nested
+    // call per queued publish whose handlers finish at once, and a burst overflowed the stack (decision 0061).
+    // Each publisher keeps its own back-pressure: aedes reads a client's next chunk only when this one's
+    // publishes are done. mqemitter-redis (cluster.redis) has no queue either.
+    concurrency: 0,
     authenticate: access.authenticate,
     authorizePublish: authorizePublishHook(
       {
