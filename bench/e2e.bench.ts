@@ -206,7 +206,7 @@ async function endToEnd(
       rssMiB: rss,
       cpuCores: cpuCores(cpu.start, cpu.end),
       notes:
-        `JSON publish->PUBACK p50/p99 ${fmt(r.pubackMs[0], 1)}/${fmt(r.pubackMs[2], 1)} ms; ` +
+        `publish->PUBACK p50/p99 ${fmt(r.pubackMs[0], 1)}/${fmt(r.pubackMs[2], 1)} ms; ` +
         `reader ${fmt(readerCores, 2)} cores; ` +
         `service event loop lag p99/max ${fmt(lagP99, 0)}/${fmt(lagMax, 0)} ms, ${fmt(majorGcN)} major GCs ${fmt(majorGcS * 1000)} ms; ` +
         `Kafka records: ${fmt(c.telemetrySparkplug + c.telemetryJson)} telemetry, ${fmt(c.stateSparkplug + c.stateJson)} state` +

@@ -37,7 +37,7 @@ export interface LoadResult {
   readonly jsonSent: number
   readonly births: number
   readonly drained: boolean
-  /** Publish to PUBACK of the JSON clients inside the window, ms: the service and Kafka without the reader. */
+  /** Publish to PUBACK p50/p95/p99 of every QoS 1 publish (Sparkplug and JSON) inside the window, ms: the service and Kafka without the reader. */
   readonly pubackMs: readonly [number, number, number]
 }
 
@@ -64,6 +64,10 @@ async function main(plan: LoadPlan): Promise<LoadResult> {
     group: plan.group,
   })
   const edges: EdgeNode[] = []
+  const puback = createHistogram()
+  const recordPuback = (sentAt: number): void => {
+    if (measuring) puback.record(Math.max(1, Math.round((performance.now() - sentAt) * 1000)))
+  }
   const refillEdge = (e: EdgeNode): void => {
     if (plan.rates || stopped) return
     while (e.born && e.stats.inFlight < plan.window) e.publishData()
@@ -74,7 +78,8 @@ async function main(plan: LoadPlan): Promise<LoadResult> {
       url: plan.url,
       qos: 1,
       reportAll: true,
-      onAck: () => {
+      onAck: (sentAt) => {
+        recordPuback(sentAt)
         if (measuring) spAcked++
         if (holder.e) refillEdge(holder.e)
       },
@@ -90,7 +95,6 @@ async function main(plan: LoadPlan): Promise<LoadResult> {
     })
     jsonClients.push({ client, index: i, sent: 0, acked: 0, inFlight: 0 })
   }
-  const puback = createHistogram()
   const sendJson = (c: JsonClient): void => {
     const sentAt = performance.now()
     const n = c.sent++
@@ -99,7 +103,7 @@ async function main(plan: LoadPlan): Promise<LoadResult> {
     const payload = `{"value":${n},"timestamp":${Date.now()},"quality":"good"}`
     c.client.publish(`${plan.jsonPrefix}/c${c.index}/t${n % JSON_TAGS}`, payload, { qos: 1 }, () => {
       c.inFlight--
-      if (measuring) puback.record(Math.max(1, Math.round((performance.now() - sentAt) * 1000)))
+      recordPuback(sentAt)
       c.acked++
       if (measuring) jsonAcked++
       if (!plan.rates && !stopped) refillJson(c)

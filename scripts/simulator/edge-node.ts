@@ -29,8 +29,8 @@ export interface EdgeNodeOptions {
   /** Births wait for this host's STATE `online: true` [tck-id-operational-behavior-primary-application-state-with-multiple-servers-state]. */
   readonly primaryHostId?: string
   readonly log?: (line: string) => void
-  /** Called on every PUBACK of a QoS 1 DDATA. */
-  readonly onAck?: () => void
+  /** Called on every PUBACK of a QoS 1 DDATA, with the `performance.now()` of its publish. */
+  readonly onAck?: (sentAt: number) => void
   readonly now?: () => number
 }
 
@@ -150,9 +150,10 @@ export async function startEdgeNode(spec: EdgeSpec, o: EdgeNodeOptions): Promise
     stats.metricUpdates += metrics.length
     if (o.qos === 0) return void client.publish(topic('DDATA', d.spec.name), payload, { qos: 0 })
     stats.inFlight++
+    const sentAt = performance.now()
     client.publish(topic('DDATA', d.spec.name), payload, { qos: 1 }, () => {
       stats.inFlight--
-      o.onAck?.()
+      o.onAck?.(sentAt)
     })
   }
 
