@@ -258,3 +258,34 @@ export function createMetrics(): Metrics {
     }),
   }
 }
+
+/** One series of a counter, counted in a plain number on the hot path. */
+export interface HotCount {
+  inc(value?: number): void
+}
+
+/**
+ * A series of `counter` for fixed `labels` whose increments add up in a plain number and reach prom-client when
+ * the counter is read (a scrape, or `get()`), through the counter's `collect`. prom-client hashes the labels on
+ * every `inc`; per metric update that was about 4 % of the service's CPU under the Sparkplug load (issue 13).
+ */
+export function hotCount<L extends string>(
+  counter: Counter<L>,
+  labels: Partial<Record<L, string>>,
+): HotCount {
+  let pending = 0
+  const self = counter as unknown as { collect?: () => unknown }
+  const before = self.collect
+  self.collect = function (this: unknown) {
+    if (pending > 0) {
+      counter.inc(labels, pending)
+      pending = 0
+    }
+    return before?.call(this)
+  }
+  return {
+    inc(value = 1) {
+      pending += value
+    },
+  }
+}

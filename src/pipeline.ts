@@ -11,7 +11,7 @@
 import type { Bridge, CommandOrigin, CommandWriteOutcome, StateRecord } from './bridge/index.js'
 import type { PublishOutcome } from './broker/index.js'
 import type { Logger } from './logger.js'
-import type { Metrics } from './metrics.js'
+import { hotCount, type Metrics } from './metrics.js'
 import type { NamespaceTree } from './namespace/index.js'
 import type { CheckResult, Registry } from './registry/index.js'
 import type { Identity, Security } from './security/index.js'
@@ -53,6 +53,10 @@ const NONE: readonly OutgoingMessage[] = []
 
 export function createPipeline(deps: PipelineDeps, config: { instanceId: string }): Pipeline {
   const { tree, registry, metrics, bridge } = deps
+  // Counted per metric update: plain numbers until read (hotCount).
+  const registryChecked = hotCount(metrics.stageEvents, { stage: 'registry_checked' })
+  const treeApplied = hotCount(metrics.stageEvents, { stage: 'tree_applied' })
+  const accepted = hotCount(metrics.ingestEvents, { result: 'accepted', reason: '' })
   const logger = deps.logger.child({ stage: 'ingest' })
   const now = deps.now ?? Date.now
 
@@ -84,7 +88,7 @@ export function createPipeline(deps: PipelineDeps, config: { instanceId: string 
     let headers: Record<string, string> | undefined
     if (event.tombstone !== true) {
       const verdict = registry.check(event)
-      metrics.stageEvents.inc({ stage: 'registry_checked' })
+      registryChecked.inc()
       if (verdict.verdict === 'reject') {
         metrics.validationFailures.inc({ subject: verdict.subject ?? 'unknown' })
         const ack = refuse(message, schemaRejection(verdict), receivedAt)
@@ -104,8 +108,8 @@ export function createPipeline(deps: PipelineDeps, config: { instanceId: string 
       const ack = refuse(message, { code: applied.error.code, reason: applied.error.message }, receivedAt)
       return { accepted: false, ack }
     }
-    metrics.stageEvents.inc({ stage: 'tree_applied' })
-    metrics.ingestEvents.inc({ result: 'accepted', reason: '' })
+    treeApplied.inc()
+    accepted.inc()
     const envelope = event.tombstone === true ? null : (json ?? toEnvelopeJson(event))
     const placement = { levels: path.levels, tagClass: applied.value.class }
     return {

@@ -1,7 +1,7 @@
 // MQTT -> Kafka: accepted values to their routed topic and the compacted state topic, raw Sparkplug
 // messages and refusals to their own topics, through the bounded, ordered producer. QoS 1 input gets
 // the promise of every ack (the PUBACK waits for it); QoS 0 is best effort, counted, never awaited.
-import type { Metrics } from '../metrics.js'
+import { hotCount, type HotCount, type Metrics } from '../metrics.js'
 import type { BufferedProducer, KafkaRecord } from '../kafka/index.js'
 import type { AuditEvent } from '../security/index.js'
 import type { InboundMessage, Rejection, UnsEvent } from '../uns/index.js'
@@ -84,6 +84,20 @@ export function createOutbound(
     { intervalMs: config.stateCoalesceMs },
   )
 
+  // Per routed value: plain numbers until read (hotCount), one pair per configured route.
+  const perRoute = new Map<string, { records: HotCount; bytes: HotCount }>()
+  const routeCounts = (route: string): { records: HotCount; bytes: HotCount } => {
+    let counts = perRoute.get(route)
+    if (counts === undefined) {
+      counts = {
+        records: hotCount(metrics.routeRecords, { route }),
+        bytes: hotCount(metrics.routeBytes, { route }),
+      }
+      perRoute.set(route, counts)
+    }
+    return counts
+  }
+
   // The buffer gauges are read by scrapes seconds apart: set at most this often, not per record.
   const GAUGE_INTERVAL_MS = 100
   let gaugesSetAt = 0
@@ -163,8 +177,9 @@ export function createOutbound(
             ),
           )
           routeName = route.name
-          metrics.routeRecords.inc({ route: route.name })
-          metrics.routeBytes.inc({ route: route.name }, message.payload.length)
+          const counts = routeCounts(route.name)
+          counts.records.inc()
+          counts.bytes.inc(message.payload.length)
         } else {
           metrics.routeRecords.inc({ route: route ? `${route.name}:unrenderable` : 'unrouted' })
         }
