@@ -5,10 +5,12 @@
 // one send at a time (decision record 0025). Reads of one partition without a group (history, dead
 // letters) go through kafka-read.ts, which needs kafkajs internals: this client keeps a kafkajs
 // instance for them alone, connected on the first such read.
+import { EventEmitter } from 'node:events'
 import { Kafka, logLevel } from 'kafkajs'
 import {
   Admin,
   Consumer,
+  instancesChannel,
   MessagesStreamFallbackModes,
   MessagesStreamModes,
   ProduceAcks,
@@ -172,6 +174,18 @@ export function createPlatformaticClient(config: KafkaClientConfig, logger: Logg
   const readers = new Set<{ stop(): Promise<void> }>()
   let closed = false
   const getAdmin = (): Admin => (admin ??= new Admin(base))
+  // Every client and messages stream the library creates gets an error listener the moment it exists
+  // (the library announces each on its diagnostics channel). Ours come a moment later, after `await
+  // consume()`; an error emitted in between, by a consumer closed while it started, had no listener and
+  // ended the process ("Client is closed.", seen in CI after a service closed). The errors still reach
+  // the for-await and the consumer's own listener below.
+  const onInstance = (message: unknown): void => {
+    const instance = (message as { instance?: unknown }).instance
+    if (instance instanceof EventEmitter) {
+      instance.on('error', (err: Error) => logger.debug({ err }, 'Kafka client error'))
+    }
+  }
+  instancesChannel.subscribe(onInstance)
   const reader = createPartitionReader(
     new Kafka({
       clientId: config.clientId,
@@ -324,10 +338,6 @@ export function createPlatformaticClient(config: KafkaClientConfig, logger: Logg
         c.on('error', (err: Error) => stream?.destroy(err))
         try {
           stream = await c.consume({ topics: spec.topics, autocommit: false, ...spec.streamOptions() })
-          // The for-await below sees a stream error while it runs; one emitted after it ended (the
-          // library's fetch failing on a closing client, "Client is closed.") would otherwise have no
-          // listener and end the process.
-          stream.on('error', (err: Error) => logger.debug({ err, group: spec.groupId }, 'Kafka stream error'))
           spec.onStream?.(stream, c)
           if (first) resolveStarted()
           first = false
@@ -566,6 +576,7 @@ export function createPlatformaticClient(config: KafkaClientConfig, logger: Logg
         ...[...readers].map((r) => r.stop()),
       ])
       readers.clear()
+      instancesChannel.unsubscribe(onInstance)
     },
   }
 }
