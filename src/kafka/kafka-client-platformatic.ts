@@ -246,12 +246,6 @@ export function createPlatformaticClient(config: KafkaClientConfig, logger: Logg
     return new Set(await getAdmin().listTopics())
   }
 
-  /**
-   * One consumer group member that reads until stopped and restarts itself (new Consumer, after a
-   * backoff) when it loses Kafka or when `onMessage` throws, as kafkajs does; errors a restart cannot
-   * fix go to `onCrash`. `started` settles with the first start, so the caller hears of a Kafka that
-   * is not there.
-   */
   /** Keeps a started reader for close(); one that fails to start is stopped and not kept. */
   async function track(reader: { started: Promise<void>; stop(): Promise<void> }): Promise<void> {
     readers.add(reader)
@@ -267,6 +261,12 @@ export function createPlatformaticClient(config: KafkaClientConfig, logger: Logg
     await reader.stop()
   }
 
+  /**
+   * One consumer group member that reads until stopped and restarts itself (new Consumer, after a
+   * backoff) when it loses Kafka or when `onMessage` throws, as kafkajs does; errors a restart cannot
+   * fix go to `onCrash`. `started` settles with the first start, so the caller hears of a Kafka that
+   * is not there.
+   */
   function startReader(spec: {
     groupId: string
     topics: string[]
