@@ -109,7 +109,7 @@ export async function createService(deps: { logger: Logger }, config: Config): P
       mapping: definition.sparkplug,
       publish: mqtt.publish,
       // The host's own session: in-process, so it may publish our STATE (only it may) and NCMD/DCMD.
-      serveStream: (stream) => mqtt.handleInternalStream(stream, 'sparkplug-host'),
+      serveStream: (stream, actsOn) => mqtt.handleInternalStream(stream, 'sparkplug-host', actsOn),
       knownElsewhere: (group: string, edge: string) =>
         nodeView?.nodes().some((n) => n.group === group && n.edge === edge) === true,
       ...(extConfig

@@ -74,8 +74,11 @@ export interface ClientAccess {
   refusedConnection(address: string, reason: string, message: string): void
   /** QoS 1 publishes of this client waiting for their PUBACK; undefined for in-process clients (no limit). */
   inflight(client: Client | null): { count: number } | undefined
-  /** Marks a stream as one of uns-bridge's own in-process clients: it connects as `internalIdentity(name)`. */
-  markInternal(stream: Duplex, name: string): void
+  /**
+   * Marks a stream as one of uns-bridge's own in-process clients: it connects as `internalIdentity(name)`
+   * and is forwarded only the topics `actsOn` accepts (all when absent).
+   */
+  markInternal(stream: Duplex, name: string, actsOn?: (topic: string) => boolean): void
   /** Follows what aedes stored retained (its `publish` event). */
   notePublished(topic: string, retain: boolean, payloadBytes: number): void
   /** aedes `client` / `clientDisconnect` events: keeps the Sparkplug guard right. */
@@ -87,6 +90,8 @@ interface ClientState {
   readonly session: ClientSession
   /** Absent for in-process clients, which no limit applies to. */
   readonly bucket: TokenBucket | undefined
+  /** An in-process client's own filter of what it reads (markInternal). */
+  readonly actsOn?: ((topic: string) => boolean) | undefined
   readonly inflight: { count: number }
   /** Set by the first refused publish: the rest of the packets already read are dropped without another record. */
   refused: boolean
@@ -101,7 +106,7 @@ export function createClientAccess(
   const { security, metrics, logger } = deps
   const { limits } = config
   const states = new WeakMap<Client, ClientState>()
-  const internal = new WeakMap<object, string>()
+  const internal = new WeakMap<object, { name: string; actsOn?: ((topic: string) => boolean) | undefined }>()
   const limiter = createConnectionLimiter({
     total: limits.mqttConnections,
     perIdentity: limits.mqttConnectionsPerUser,
@@ -163,10 +168,11 @@ export function createClientAccess(
   }
 
   const authenticate: AuthenticateHandler = (client, username, password, done) => {
-    const name = internal.get(client.conn)
-    if (name !== undefined) {
-      const session = { identity: internalIdentity(name), clientId: client.id, address: 'in-process' }
-      states.set(client, { session, bucket: undefined, inflight: { count: 0 }, refused: false })
+    const own = internal.get(client.conn)
+    if (own !== undefined) {
+      const session = { identity: internalIdentity(own.name), clientId: client.id, address: 'in-process' }
+      const { actsOn } = own
+      states.set(client, { session, bucket: undefined, actsOn, inflight: { count: 0 }, refused: false })
       grantWill(client, session)
       return done(null, true)
     }
@@ -289,7 +295,7 @@ export function createClientAccess(
     forward(client, topic) {
       const state = states.get(client)
       if (state === undefined) return false
-      if (state.bucket === undefined) return true
+      if (state.bucket === undefined) return state.actsOn?.(topic) ?? true
       if (security.authorizeForward(state.session, topic)) return true // audited when refused
       metrics.mqttRejected.inc({ reason: 'forward_denied' })
       return false
@@ -301,8 +307,8 @@ export function createClientAccess(
       const state = client === null ? undefined : states.get(client)
       return state?.bucket === undefined ? undefined : state.inflight
     },
-    markInternal(stream, name) {
-      internal.set(stream, name)
+    markInternal(stream, name, actsOn) {
+      internal.set(stream, { name, actsOn })
     },
     notePublished: retained.note,
     connected(client) {

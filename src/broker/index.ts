@@ -77,8 +77,9 @@ export interface Broker {
   /**
    * Serves one of uns-bridge's own in-process clients (the Sparkplug host's stream pair): it connects as
    * `internalIdentity(name)`, outside the rules and limits. Never give it a stream from the network.
+   * `actsOn`: the topics whose deliveries it reads; the broker writes it no others (decision 0062).
    */
-  handleInternalStream(stream: Duplex, name: string): void
+  handleInternalStream(stream: Duplex, name: string, actsOn?: (topic: string) => boolean): void
   /** Publishes on behalf of the service: delivered to subscribers, never sent back through onPublish. */
   publish(message: OutgoingMessage): Promise<void>
   /**
@@ -242,8 +243,8 @@ export async function createBroker(
       listened = true
     },
     handleStream: (stream, request) => void aedes.handle(stream, request),
-    handleInternalStream(stream, name) {
-      access.markInternal(stream, name)
+    handleInternalStream(stream, name, actsOn) {
+      access.markInternal(stream, name, actsOn)
       aedes.handle(stream)
     },
     publish,

@@ -40,8 +40,8 @@ export interface SparkplugServiceDeps {
   readonly mapping: SparkplugSection
   /** The broker's own publish, for writes to plain (non-Sparkplug) UNS paths. */
   readonly publish: (message: OutgoingMessage) => Promise<void>
-  /** The broker's `handleStream`, serving the host's own MQTT connection (embedded mode). */
-  readonly serveStream: (stream: Duplex) => void
+  /** The broker's `handleInternalStream`, serving the host's own MQTT connection (embedded mode). */
+  readonly serveStream: (stream: Duplex, actsOn: (topic: string) => boolean) => void
   /** External mode: opens a connection to the external broker for the host's own session instead. */
   readonly openStream?: (() => Duplex) | undefined
   /** External mode: the host's login on the external broker. */

@@ -1,0 +1,69 @@
+// uns-bridge's own in-process clients (the Sparkplug host) are written only the topics they act on: the
+// host subscribes to spBv1.0/# as the spec asks, but reads STATE only, and writing it every edge message
+// cost about 9 % of the service's CPU under load (issue 13, decision 0062).
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import mqtt, { MqttClient } from 'mqtt'
+import { createBroker, type Broker } from '../../src/broker/index.js'
+import { loadConfig } from '../../src/config/index.js'
+import { createLogger } from '../../src/logger.js'
+import { createMetrics } from '../../src/metrics.js'
+import { createSecurity } from '../../src/security/index.js'
+import { duplexPair } from '../../src/sparkplug/host-client.js'
+import { eventually } from '../helpers/service.js'
+
+describe('an in-process client of the broker', () => {
+  let broker: Broker
+  let own: MqttClient
+  let outside: MqttClient
+  before(async () => {
+    const config = loadConfig({ env: {} })
+    const logger = createLogger('silent')
+    const security = await createSecurity(
+      { logger, auditSink: () => {} },
+      { security: config.security, sparkplugHostId: 'uns-bridge' },
+    )
+    broker = await createBroker(
+      { logger, metrics: createMetrics(), security },
+      {
+        host: '127.0.0.1',
+        port: 0,
+        plaintext: true,
+        maxPayloadBytes: config.mqtt.maxPayloadBytes,
+        limits: config.security.limits,
+        certificateIdentity: config.security.certificateIdentity,
+      },
+    )
+    await broker.listen()
+    own = new MqttClient(
+      () => {
+        const [ours, theirs] = duplexPair()
+        broker.handleInternalStream(theirs, 'test-host', (topic) => topic.startsWith('keep/'))
+        return ours
+      },
+      { clientId: 'own', protocolVersion: 4, reconnectPeriod: 0 },
+    )
+    await new Promise((resolve) => own.once('connect', resolve))
+    outside = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`, { reconnectPeriod: 0 })
+  })
+  after(async () => {
+    await own.endAsync()
+    await outside.endAsync()
+    await broker.close()
+  })
+
+  it('holds its subscription to # but is written only the topics it acts on', async () => {
+    const got: string[] = []
+    own.on('message', (topic) => got.push(topic))
+    const granted = await own.subscribeAsync('#', { qos: 1 })
+    assert.deepEqual(
+      granted.map((g) => g.qos),
+      [1],
+    )
+    // One session's QoS 1 deliveries keep publish order: had drop/ been written, it came before keep/.
+    await outside.publishAsync('drop/a', 'x', { qos: 1 })
+    await outside.publishAsync('keep/a', 'y', { qos: 1 })
+    await eventually(() => (got.includes('keep/a') ? true : undefined))
+    assert.deepEqual(got, ['keep/a'])
+  })
+})
