@@ -8,7 +8,7 @@
 //   -> { ack: the Kafka acks a QoS 1 PUBACK waits for, republish: what the broker publishes after the original }
 //
 // Every stage returns what it produced; only this module decides where it goes.
-import type { Bridge, CommandOrigin, CommandWriteOutcome, StateRecord } from './bridge/index.js'
+import type { Bridge, CommandOrigin, CommandWriteOutcome, Forwarding, StateRecord } from './bridge/index.js'
 import type { PublishOutcome } from './broker/index.js'
 import type { Logger } from './logger.js'
 import { hotCount, type Metrics } from './metrics.js'
@@ -73,8 +73,9 @@ export function createPipeline(deps: PipelineDeps, config: { instanceId: string 
   }
 
   /**
-   * registry.check -> tree.apply -> Kafka; `json` is the envelope when the caller already encoded it
-   * (the Sparkplug path: the same bytes go to the telemetry and the state record).
+   * registry.check -> tree.apply -> what to forward to Kafka, or the refusal's dead-letter ack; `json` is
+   * the envelope when the caller already encoded it (the Sparkplug path: the same bytes go to the telemetry
+   * and the state record). The caller forwards, once per message.
    */
   function accept(
     message: InboundMessage,
@@ -83,7 +84,7 @@ export function createPipeline(deps: PipelineDeps, config: { instanceId: string 
     json: Buffer | undefined,
     receivedAt: number,
     extraHeaders?: Readonly<Record<string, string>>,
-  ): { accepted: boolean; ack: Promise<void> | undefined } {
+  ): { ack?: Promise<void> | undefined; forwarding?: Forwarding } {
     // Shared by every metric of a message; copied only when this value adds its own.
     let headers: Record<string, string> | undefined
     if (event.tombstone !== true) {
@@ -91,8 +92,7 @@ export function createPipeline(deps: PipelineDeps, config: { instanceId: string 
       registryChecked.inc()
       if (verdict.verdict === 'reject') {
         metrics.validationFailures.inc({ subject: verdict.subject ?? 'unknown' })
-        const ack = refuse(message, schemaRejection(verdict), receivedAt)
-        return { accepted: false, ack }
+        return { ack: refuse(message, schemaRejection(verdict), receivedAt) }
       }
       if (verdict.subject !== undefined) {
         headers = { ...extraHeaders }
@@ -105,16 +105,14 @@ export function createPipeline(deps: PipelineDeps, config: { instanceId: string 
     }
     const applied = tree.apply(event, path)
     if (!applied.ok) {
-      const ack = refuse(message, { code: applied.error.code, reason: applied.error.message }, receivedAt)
-      return { accepted: false, ack }
+      return { ack: refuse(message, { code: applied.error.code, reason: applied.error.message }, receivedAt) }
     }
     treeApplied.inc()
     accepted.inc()
     const envelope = event.tombstone === true ? null : (json ?? toEnvelopeJson(event))
     const placement = { levels: path.levels, tagClass: applied.value.class }
     return {
-      accepted: true,
-      ack: bridge?.forward(message, event, placement, envelope, headers ?? extraHeaders),
+      forwarding: { message, event, placement, envelopeJson: envelope, headers: headers ?? extraHeaders },
     }
   }
 
@@ -141,7 +139,8 @@ export function createPipeline(deps: PipelineDeps, config: { instanceId: string 
       ...(p.staleSince === undefined ? {} : { staleSince: p.staleSince }),
       ...(p.tombstone ? { tombstone: true } : {}),
     }
-    return { ack: accept(message, event, path.value, undefined, receivedAt).ack, republish: NONE }
+    const r = accept(message, event, path.value, undefined, receivedAt)
+    return { ack: r.forwarding ? bridge?.forward([r.forwarding]) : r.ack, republish: NONE }
   }
 
   /** Acts on what Sparkplug produced; `message` is the client publish it answers, if any. */
@@ -158,6 +157,7 @@ export function createPipeline(deps: PipelineDeps, config: { instanceId: string 
       collect(refuse(message, result.rejection, receivedAt))
     const qos = message !== undefined && message.qos > 0 ? 1 : 0
     const headers = { 'sparkplug-topic': result.topic }
+    const forwardings: Forwarding[] = []
     for (const { event, path, json } of result.values) {
       // The telemetry record of a metric carries its JSON envelope at the UNS path.
       const payload = Buffer.from(json)
@@ -170,10 +170,13 @@ export function createPipeline(deps: PipelineDeps, config: { instanceId: string 
       }
       const r = accept(derived, event, path, payload, receivedAt, headers)
       collect(r.ack)
+      if (r.forwarding === undefined) continue
+      forwardings.push(r.forwarding)
       // History goes to Kafka only; the retained MQTT topic carries the current value.
-      if (r.accepted && event.historical !== true)
+      if (event.historical !== true)
         republish.push({ topic: path.text, payload: derived.payload, qos: 1, retain: true })
     }
+    if (forwardings.length > 0) collect(bridge?.forward(forwardings))
     if (result.certificate !== undefined) republish.push(result.certificate)
     const ack = acks.length === 0 ? undefined : Promise.all(acks).then(() => undefined)
     return { ack, republish }

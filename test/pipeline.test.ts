@@ -37,14 +37,19 @@ interface Forwarded {
 /** A bridge that records what the pipeline hands it; each call's ack is a promise the test settles. */
 function recordingBridge() {
   const forwarded: Forwarded[] = []
+  const calls = { forward: 0 }
   const raw: { message: InboundMessage; receivedAt: number; done: Deferred<void> }[] = []
   const dead: { message: InboundMessage; rejection: Rejection; receivedAt: number; done: Deferred<void> }[] =
     []
   const bridge: NonNullable<PipelineDeps['bridge']> = {
-    forward(message, event, placement, envelope, headers) {
+    // One call per message; its values share the call's ack.
+    forward(values) {
+      calls.forward++
       const done = deferred()
-      const text = envelope === null || typeof envelope === 'string' ? envelope : envelope.toString()
-      forwarded.push({ message, event, placement, envelope: text, headers, done })
+      for (const { message, event, placement, envelopeJson: envelope, headers } of values) {
+        const text = envelope === null || typeof envelope === 'string' ? envelope : envelope.toString()
+        forwarded.push({ message, event, placement, envelope: text, headers, done })
+      }
       return done.promise
     },
     sparkplugRaw(message, receivedAt) {
@@ -60,7 +65,7 @@ function recordingBridge() {
   }
   /** Acknowledges every call so far. */
   const ackAll = (): void => [...forwarded, ...raw, ...dead].forEach((c) => c.done.resolve())
-  return { bridge, forwarded, raw, dead, ackAll }
+  return { bridge, forwarded, calls, raw, dead, ackAll }
 }
 
 /** A Sparkplug stage that answers every publish with `result` and hands out its deferred listener. */
@@ -337,11 +342,13 @@ describe('a Sparkplug result through the pipeline', () => {
     // The raw message to its own topic.
     assert.equal(p.raw.length, 1)
     assert.equal(p.raw[0]?.message, original)
-    // Values: each forwarded with the Sparkplug topic and its envelope written once by the stage.
+    // Values: each forwarded with the Sparkplug topic and its envelope written once by the stage, all of
+    // them in one call (one ack to wait for, issue 13).
     assert.deepEqual(
       p.forwarded.map((f) => f.event.path),
       [accepted.event.path, historical.event.path],
     )
+    assert.equal(p.calls.forward, 1)
     for (const [f, v] of [
       [p.forwarded[0], accepted],
       [p.forwarded[1], historical],

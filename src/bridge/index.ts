@@ -17,7 +17,7 @@ import { createStateFollower, type StateRecord } from './state-follower.js'
 import { createTopicPreparer } from './topics.js'
 
 export type { CommandOrigin, CommandWriteOutcome } from './inbound.js'
-export type { Placement } from './outbound.js'
+export type { Forwarding, Placement } from './outbound.js'
 export type { StateRecord } from './state-follower.js'
 export { createRecordLocator, type RecordLocation } from './locate.js'
 

@@ -23,9 +23,23 @@ export interface BufferedProducerConfig {
 export type ProduceResult =
   { readonly status: 'queued'; readonly acked: Promise<void> } | { readonly status: 'dropped' }
 
+/** What happened to records handed to `produceAll` together. */
+export interface ProduceAllResult {
+  /** Records dropped for want of room (never `mustDeliver` ones). */
+  readonly dropped: number
+  /**
+   * Settles when every queued record is: resolves when all were acked, else rejects with the first failure
+   * (then `failed` says how many failed). Undefined when none was queued.
+   */
+  readonly acked: Promise<void> | undefined
+  readonly failed: number
+}
+
 export interface BufferedProducer {
   /** `mustDeliver` records wait for room when the buffer is full; others are dropped then. */
   produce(record: KafkaRecord, mustDeliver: boolean): ProduceResult
+  /** `produce` for several records with one promise for all (issue 13: one per message, not per record). */
+  produceAll(records: readonly KafkaRecord[], mustDeliver: boolean): ProduceAllResult
   readonly state: LinkState
   readonly lastError: string | undefined
   stats(): { bufferedRecords: number; bufferedBytes: number; waiting: number; sent: number; dropped: number }
@@ -33,17 +47,37 @@ export interface BufferedProducer {
   close(timeoutMs: number): Promise<void>
 }
 
-interface Entry {
-  readonly record: KafkaRecord
-  readonly bytes: number
+/** The records of one produceAll call: its promise settles when the last of them does. */
+interface Group {
+  pending: number
+  failed: number
+  error: Error | undefined
   resolve(): void
   reject(err: Error): void
 }
 
-const sizeOf = (r: KafkaRecord): number =>
-  (r.value?.length ?? 0) +
-  (r.key?.length ?? 0) +
-  Object.entries(r.headers).reduce((n, [k, v]) => n + k.length + v.length, 0)
+interface Entry {
+  readonly record: KafkaRecord
+  readonly bytes: number
+  readonly group: Group
+}
+
+function settle(e: Entry, err?: Error): void {
+  const g = e.group
+  if (err !== undefined) {
+    g.failed++
+    g.error ??= err
+  }
+  if (--g.pending > 0) return
+  if (g.error === undefined) g.resolve()
+  else g.reject(g.error)
+}
+
+function sizeOf(r: KafkaRecord): number {
+  let n = (r.value?.length ?? 0) + (r.key?.length ?? 0)
+  for (const k in r.headers) n += k.length + (r.headers[k]?.length ?? 0)
+  return n
+}
 
 export function createBufferedProducer(
   deps: {
@@ -124,7 +158,7 @@ export function createBufferedProducer(
       queue.splice(0, batch.length)
       for (const e of batch) {
         bytes -= e.bytes
-        e.resolve()
+        settle(e)
       }
       sent += batch.length
       backoff.reset()
@@ -142,7 +176,7 @@ export function createBufferedProducer(
         queue.splice(0, batch.length)
         for (const e of batch) {
           bytes -= e.bytes
-          e.reject(err as Error)
+          settle(e, err as Error)
         }
         // Their room goes to the records held for it, else those (and every record after) wait forever.
         admitWaiting()
@@ -177,35 +211,57 @@ export function createBufferedProducer(
     }
   }
 
+  function produceAll(records: readonly KafkaRecord[], mustDeliver: boolean): ProduceAllResult {
+    if (state === 'closed') {
+      if (!mustDeliver) return { dropped: records.length, acked: undefined, failed: 0 }
+      return { dropped: 0, acked: Promise.reject(new BridgeClosed(['record'])), failed: records.length }
+    }
+    let group: Group | undefined
+    let acks: Promise<void> | undefined
+    let lost = 0
+    for (const record of records) {
+      const room = hasRoom() && waiting.length === 0
+      if (!room && !mustDeliver) {
+        lost++
+        continue
+      }
+      if (group === undefined) {
+        const g: Group = { pending: 0, failed: 0, error: undefined, resolve: () => {}, reject: () => {} }
+        acks = new Promise<void>((res, rej) => {
+          g.resolve = res
+          g.reject = rej
+        })
+        group = g
+      }
+      group.pending++
+      const entry: Entry = { record, bytes: sizeOf(record), group }
+      if (room) {
+        queue.push(entry)
+        bytes += entry.bytes
+      } else {
+        waiting.push(entry)
+      }
+    }
+    dropped += lost
+    if (group !== undefined) schedule()
+    const settled = group
+    return {
+      dropped: lost,
+      acked: acks,
+      get failed() {
+        return settled?.failed ?? 0
+      },
+    }
+  }
+
   void connect()
 
   return {
     produce(record, mustDeliver) {
-      if (state === 'closed') {
-        if (!mustDeliver) return { status: 'dropped' }
-        return { status: 'queued', acked: Promise.reject(new BridgeClosed(['record'])) }
-      }
-      const room = hasRoom() && waiting.length === 0
-      if (!room && !mustDeliver) {
-        dropped++
-        return { status: 'dropped' }
-      }
-      let resolve!: () => void
-      let reject!: (err: Error) => void
-      const acked = new Promise<void>((res, rej) => {
-        resolve = res
-        reject = rej
-      })
-      const entry: Entry = { record, bytes: sizeOf(record), resolve, reject }
-      if (room) {
-        queue.push(entry)
-        bytes += entry.bytes
-        schedule()
-      } else {
-        waiting.push(entry)
-      }
-      return { status: 'queued', acked }
+      const r = produceAll([record], mustDeliver)
+      return r.acked === undefined ? { status: 'dropped' } : { status: 'queued', acked: r.acked }
     },
+    produceAll,
     get state() {
       return state
     },
@@ -235,7 +291,7 @@ export function createBufferedProducer(
       clearTimeout(reconnectTimer)
       clearTimeout(resendTimer)
       const left = [...queue.splice(0), ...waiting.splice(0)]
-      for (const e of left) e.reject(new BridgeClosed(['record']))
+      for (const e of left) settle(e, new BridgeClosed(['record']))
       if (left.length > 0) logger.warn({ records: left.length }, 'shutdown left records unsent')
     },
   }
