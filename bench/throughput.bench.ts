@@ -41,7 +41,7 @@ const DURATION_S = Number(args.duration)
 const WARMUP_S = Number(args.warmup)
 const METRICS = 10
 const WINDOW = 100
-const MAX_BATCH_RECORDS = 1000 // kafka.maxBatchRecords default
+const MAX_BATCH_RECORDS = 4000 // kafka.maxBatchRecords default
 const TOPIC_PARTITIONS = 3 // kafka.topicPartitions default
 const SERVICE_ENV = Object.fromEntries(
   args['service-env']

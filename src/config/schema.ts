@@ -207,8 +207,8 @@ const Kafka = Type.Object(
     }),
     maxBatchRecords: Type.Integer({
       minimum: 1,
-      default: 1000,
-      description: 'Most records in one produce request',
+      default: 4000,
+      description: 'Most records in one send (split further at kafka.batchMaxBytes)',
     }),
     bufferMaxRecords: Type.Integer({
       minimum: 1,
