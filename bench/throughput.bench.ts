@@ -10,9 +10,11 @@
 // Writes the `## Throughput (issue 13)` section of bench/README.md. Run: npm run bench -- throughput
 // Options: --duration S (15), --scenarios sparkplug,json,mixed, --variants client:headers,... (all four
 // for sparkplug, kafkajs:full and platformatic:lean for the others), --half (a 50% run of the default
-// for latency), --profile (CPU profile of the default at max), --no-write.
+// for latency), --profile (CPU profile of the default at max), --built (the service from dist/ with plain
+// node, as the Docker image runs it; builds first), --no-write.
+import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
-import { loadavg } from 'node:os'
+import { cpus, loadavg } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { freePort, startKafka } from '../scripts/local-kafka.js'
@@ -20,7 +22,7 @@ import { startChecker } from './e2e/checker.js'
 import { startChild, startServiceChild } from './e2e/children.js'
 import type { ClientCeilingPlan, ClientCeilingResult } from './e2e/client-ceiling.js'
 import type { LoadPlan, LoadResult } from './e2e/load.js'
-import { cpuCores, peakRssMiB, sampleCpu } from './e2e/proc-stats.js'
+import { cpuCores, machineCores, peakRssMiB, sampleCpu, sampleMachine } from './e2e/proc-stats.js'
 import { summariseProfile } from './e2e/profile.js'
 import { fmt, machine, table, writeSection } from './e2e/report.js'
 
@@ -32,6 +34,7 @@ const { values: args } = parseArgs({
     variants: { type: 'string' },
     half: { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
+    built: { type: 'boolean', default: false },
     'no-write': { type: 'boolean', default: false },
     /** More UNS_* settings for every service row, K=V,K=V (e.g. UNS_KAFKA_MAX_BATCH_RECORDS=5000). */
     'service-env': { type: 'string', default: '' },
@@ -98,6 +101,8 @@ interface Row {
   readonly rssMiB: number
   readonly cpuCores: number
   readonly usPerUpdate: number
+  /** Where the machine's cores went in the window: all busy, the Kafka broker, the loader. */
+  readonly machine?: { busy: number; kafka: number; loader: number }
 }
 
 async function ceiling(brokers: string[], sc: Scenario, v: Variant, prefix: string): Promise<Row> {
@@ -133,6 +138,7 @@ async function ceiling(brokers: string[], sc: Scenario, v: Variant, prefix: stri
 }
 
 async function service(
+  kafkaPid: number | undefined,
   brokers: string[],
   sc: Scenario,
   v: Variant,
@@ -145,6 +151,7 @@ async function service(
     brokers: brokers.join(','),
     topicPrefix: prefix,
     ...(opts.profileDir ? { cpuProfileDir: opts.profileDir } : {}),
+    built: args.built,
     env: {
       ...SERVICE_ENV,
       UNS_KAFKA_CLIENT: v.client,
@@ -173,10 +180,19 @@ async function service(
   const load = startChild('bench/e2e/load.ts', [JSON.stringify(plan)])
   await load.waitForLine('window-start', 120000)
   const start = sampleCpu(svc.pid)
+  const machineStart = sampleMachine()
+  const kafkaStart = kafkaPid === undefined ? undefined : sampleCpu(kafkaPid)
+  const loaderStart = sampleCpu(load.pid)
   const windowStart = Date.now()
   checker.measureWindow(windowStart, Infinity)
   await load.waitForLine('window-end', (DURATION_S + 30) * 1000)
   const end = sampleCpu(svc.pid)
+  const machine = {
+    busy: machineCores(machineStart, sampleMachine(), cpus().length),
+    kafka:
+      kafkaStart === undefined || kafkaPid === undefined ? NaN : cpuCores(kafkaStart, sampleCpu(kafkaPid)),
+    loader: cpuCores(loaderStart, sampleCpu(load.pid)),
+  }
   checker.measureWindow(windowStart, Date.now())
   const r = await load.result<LoadResult>()
   const complete = await checker.waitFor(sc.edges > 0 ? r.sparkplugSent : 0, r.jsonSent, 30000)
@@ -190,6 +206,11 @@ async function service(
     Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metricsText)?.[1] ?? NaN)
   const sendMs = (1000 * series('uns_kafka_request_seconds_sum')) / series('uns_kafka_request_seconds_count')
   const batchMean = series('uns_kafka_batch_records_sum') / series('uns_kafka_batch_records_count')
+  // What the peak RSS is made of, read at the end of the load (prom-client's default process metrics).
+  const mib = (name: string): string => fmt(series(name) / 2 ** 20)
+  const memory =
+    `RSS ${mib('process_resident_memory_bytes')} MiB now: V8 heap ${mib('nodejs_heap_size_used_bytes')} used of ` +
+    `${mib('nodejs_heap_size_total_bytes')}, external ${mib('nodejs_external_memory_bytes')} MiB`
   await svc.stop()
   await checker.close()
   const t = checker.totals()
@@ -202,13 +223,14 @@ async function service(
     `${sc.name} ${v.client}:${v.headers}${opts.rates ? ' (50%)' : ''}: ${fmt(updates)} updates/s, ` +
       `sent ${r.sparkplugSent} DDATA + ${r.jsonSent} JSON, seen ${t.sparkplugUnique} + ${t.jsonUnique}` +
       `${complete ? '' : ' (INCOMPLETE after 30 s)'}, dup ${t.duplicates}, order ${t.outOfOrder}, ${fmt(cores, 2)} cores, ` +
-      `Kafka sends: ${fmt(batchMean)} records in ${fmt(sendMs, 1)} ms on average`,
+      `Kafka sends: ${fmt(batchMean)} records in ${fmt(sendMs, 1)} ms on average; machine ${fmt(machine.busy, 2)} of ` +
+      `${cpus().length} cores busy (Kafka ${fmt(machine.kafka, 2)}, loader ${fmt(machine.loader, 2)}); ${memory}`,
   )
   return {
     load: r,
     row: {
       scenario: sc.name,
-      what: `uns-bridge, ${v.client}, ${v.headers} headers, batch ${v.batch}${opts.rates ? ', 50% load' : ''}`,
+      what: `uns-bridge${args.built ? ' (dist/)' : ''}, ${v.client}, ${v.headers} headers, batch ${v.batch}${opts.rates ? ', 50% load' : ''}`,
       messagesPerS: (r.sparkplugAcked + r.jsonAcked) / s,
       updatesPerS: updates,
       latencyMs: [h.percentile(50) / 1000, h.percentile(95) / 1000, h.percentile(99) / 1000],
@@ -218,11 +240,16 @@ async function service(
       rssMiB: rss,
       cpuCores: cores,
       usPerUpdate: (cores * 1e6) / updates,
+      machine,
     },
   }
 }
 
 const started = Date.now()
+if (args.built) {
+  say('building dist/ (npm run build) ...')
+  execFileSync('npm', ['run', 'build'], { stdio: 'ignore' })
+}
 const loadAtStart = loadavg()
 mkdirSync(resolve('.cache'), { recursive: true })
 const dataDir = mkdtempSync(join(resolve('.cache'), 'bench-kafka-'))
@@ -243,7 +270,7 @@ try {
       const c = await ceiling(brokers, sc, v, `tp${run}c`)
       rows.push(c)
       say(`${name}: uns-bridge ${v.client}:${v.headers}, ${DURATION_S} s ...`)
-      const m = await service(brokers, sc, v, `tp${run}s`)
+      const m = await service(kafka.pid, brokers, sc, v, `tp${run}s`)
       rows.push(m.row)
       ratios.push(
         `${name}, ${v.client}:${v.headers}:${v.batch}: uns-bridge / ceiling = ${fmt(m.row.updatesPerS / c.updatesPerS, 2)}`,
@@ -256,14 +283,14 @@ try {
           json: sc.json > 0 ? m.load.jsonAcked / w / sc.json / 2 : 0,
         }
         say(`${name}: uns-bridge ${v.client}:${v.headers} at 50%, ${DURATION_S} s ...`)
-        rows.push((await service(brokers, sc, v, `tp${run}h`, { rates })).row)
+        rows.push((await service(kafka.pid, brokers, sc, v, `tp${run}h`, { rates })).row)
       }
       if (isDefault && args.profile && name === 'sparkplug') {
         const profileDir = resolve('.cache/bench-profile-13')
         rmSync(profileDir, { recursive: true, force: true })
         mkdirSync(profileDir, { recursive: true })
         say(`${name}: uns-bridge under node --cpu-prof, ${DURATION_S} s ...`)
-        const prof = await service(brokers, sc, v, `tp${run}p`, { profileDir })
+        const prof = await service(kafka.pid, brokers, sc, v, `tp${run}p`, { profileDir })
         const file = readdirSync(profileDir)
           .filter((f) => f.endsWith('.cpuprofile'))
           .sort((x, y) => statSync(join(profileDir, y)).size - statSync(join(profileDir, x)).size)[0]
@@ -326,6 +353,7 @@ const body = [
       'peak RSS',
       'CPU cores',
       'us/update',
+      'machine busy / Kafka / loader cores',
     ],
     rows.map((r) => [
       r.scenario,
@@ -339,6 +367,7 @@ const body = [
       `${fmt(r.rssMiB)} MiB`,
       fmt(r.cpuCores, 2),
       fmt(r.usPerUpdate, 1),
+      r.machine ? [r.machine.busy, r.machine.kafka, r.machine.loader].map((x) => fmt(x, 2)).join(' / ') : '-',
     ]),
   ),
   '',

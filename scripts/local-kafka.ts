@@ -20,6 +20,8 @@ export interface LocalKafka {
   readonly port: number
   readonly dataDir: string
   readonly libDir: string
+  /** The broker's process id while it runs. */
+  readonly pid: number | undefined
   stop(): Promise<void>
 }
 
@@ -161,6 +163,9 @@ export async function startKafka(opts: StartOptions = {}): Promise<LocalKafka> {
     port,
     dataDir,
     libDir,
+    get pid() {
+      return node.pid
+    },
     stop: () =>
       (stopping ??= node.stop().then(() => {
         if (opts.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true })

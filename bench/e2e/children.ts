@@ -23,7 +23,9 @@ export function startChild(
   args: string[],
   opts: { env?: NodeJS.ProcessEnv; nodeArgs?: string[] } = {},
 ): Child {
-  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', file, ...args], {
+  // Compiled JavaScript (dist/, as the Docker image runs it) needs no tsx.
+  const loader = file.endsWith('.ts') ? ['--import', 'tsx'] : []
+  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), ...loader, file, ...args], {
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
@@ -79,6 +81,8 @@ export async function startServiceChild(o: {
   cpuProfileDir?: string
   /** More UNS_* settings (kafka.client, kafka.telemetryHeaders, ...). */
   env?: Readonly<Record<string, string>>
+  /** Run dist/src/main.js (`npm run build` first) instead of src/main.ts under tsx. */
+  built?: boolean
 }): Promise<ServiceChild> {
   const env = {
     ...o.env,
@@ -96,7 +100,7 @@ export async function startServiceChild(o: {
     UNS_KAFKA_TOPICS_SPARKPLUG: `${o.topicPrefix}.sparkplug`,
   }
   const nodeArgs = o.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfileDir}`] : []
-  const child = startChild('src/main.ts', [], { env, nodeArgs })
+  const child = startChild(o.built === true ? 'dist/src/main.js' : 'src/main.ts', [], { env, nodeArgs })
   const httpUrl = `http://127.0.0.1:${o.httpPort}`
   const deadline = Date.now() + 60000
   for (;;) {

@@ -20,6 +20,24 @@ export function sampleCpu(pid: number): ProcSample {
 /** CPU use between two samples, in cores (1.0 = one core busy). */
 export const cpuCores = (a: ProcSample, b: ProcSample): number => (b.cpuS - a.cpuS) / ((b.at - a.at) / 1000)
 
+/** The whole machine's CPU ticks so far (/proc/stat): busy (everything but idle and iowait) and total. */
+export function sampleMachine(): { busy: number; total: number } {
+  const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '')
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number)
+  const total = fields.reduce((a, b) => a + b, 0)
+  return { busy: total - (fields[3] ?? 0) - (fields[4] ?? 0), total }
+}
+
+/** Cores of the machine busy between two samples (of `cores` in all). */
+export const machineCores = (
+  a: { busy: number; total: number },
+  b: { busy: number; total: number },
+  cores: number,
+): number => ((b.busy - a.busy) / (b.total - a.total)) * cores
+
 export function peakRssMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8')
   const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0)
