@@ -8,7 +8,7 @@
 // key from a consumer reading Kafka back, CPU and peak RSS of the service; the ceiling row: the service's
 // own client adapter producing the same records alone (bench/e2e/client-ceiling.ts).
 // Writes the `## Throughput (issue 13)` section of bench/README.md. Run: npm run bench -- throughput
-// Options: --duration S (15), --scenarios sparkplug,json,mixed, --variants client:headers,... (all four
+// Options: --duration S (15), --scenarios sparkplug,json,mixed, --variants client:headers[:batch[:thread]],... (all four
 // for sparkplug, kafkajs:full and platformatic:lean for the others), --half (a 50% run of the default
 // for latency), --profile (CPU profile of the default at max), --built (the service from dist/ with plain
 // node, as the Docker image runs it; builds first), --no-write.
@@ -45,6 +45,7 @@ const WARMUP_S = Number(args.warmup)
 const METRICS = 10
 const WINDOW = 100
 const MAX_BATCH_RECORDS = 4000 // kafka.maxBatchRecords default
+const PRODUCER_THREAD = false // kafka.producerThread default
 const TOPIC_PARTITIONS = 3 // kafka.topicPartitions default
 const SERVICE_ENV = Object.fromEntries(
   args['service-env']
@@ -61,6 +62,8 @@ interface Variant {
   readonly headers: Headers
   /** kafka.maxBatchRecords of the service and the ceiling's batch size. */
   readonly batch: number
+  /** kafka.producerThread of the service (variant suffix `:thread`). */
+  readonly thread: boolean
 }
 interface Scenario {
   readonly name: string
@@ -75,8 +78,13 @@ const SCENARIOS: Record<string, Scenario> = {
 }
 const parseVariants = (s: string): Variant[] =>
   s.split(',').map((v) => {
-    const [client, headers, batch] = v.split(':') as [Client, Headers, string | undefined]
-    return { client, headers, batch: batch ? Number(batch) : MAX_BATCH_RECORDS }
+    const [client, headers, batch, thread] = v.split(':') as [Client, Headers, string | undefined, string?]
+    return {
+      client,
+      headers,
+      batch: batch ? Number(batch) : MAX_BATCH_RECORDS,
+      thread: thread === undefined ? PRODUCER_THREAD : thread === 'thread',
+    }
   })
 const variantsOf = (scenario: string): Variant[] =>
   args.variants
@@ -101,6 +109,8 @@ interface Row {
   readonly rssMiB: number
   readonly cpuCores: number
   readonly usPerUpdate: number
+  /** The service's main thread alone (broker, pipeline; the Kafka client too unless kafka.producerThread). */
+  readonly mainCores?: number
   /** Where the machine's cores went in the window: all busy, the Kafka broker, the loader. */
   readonly machine?: { busy: number; kafka: number; loader: number }
 }
@@ -157,6 +167,7 @@ async function service(
       UNS_KAFKA_CLIENT: v.client,
       UNS_KAFKA_TELEMETRY_HEADERS: v.headers,
       UNS_KAFKA_MAX_BATCH_RECORDS: String(v.batch),
+      UNS_KAFKA_PRODUCER_THREAD: String(v.thread),
     },
   })
   const checker = await startChecker(
@@ -180,6 +191,7 @@ async function service(
   const load = startChild('bench/e2e/load.ts', [JSON.stringify(plan)])
   await load.waitForLine('window-start', 120000)
   const start = sampleCpu(svc.pid)
+  const mainStart = sampleCpu(svc.pid, svc.pid)
   const machineStart = sampleMachine()
   const kafkaStart = kafkaPid === undefined ? undefined : sampleCpu(kafkaPid)
   const loaderStart = sampleCpu(load.pid)
@@ -187,6 +199,7 @@ async function service(
   checker.measureWindow(windowStart, Infinity)
   await load.waitForLine('window-end', (DURATION_S + 30) * 1000)
   const end = sampleCpu(svc.pid)
+  const mainCores = cpuCores(mainStart, sampleCpu(svc.pid, svc.pid))
   const machine = {
     busy: machineCores(machineStart, sampleMachine(), cpus().length),
     kafka:
@@ -222,7 +235,7 @@ async function service(
   say(
     `${sc.name} ${v.client}:${v.headers}${opts.rates ? ' (50%)' : ''}: ${fmt(updates)} updates/s, ` +
       `sent ${r.sparkplugSent} DDATA + ${r.jsonSent} JSON, seen ${t.sparkplugUnique} + ${t.jsonUnique}` +
-      `${complete ? '' : ' (INCOMPLETE after 30 s)'}, dup ${t.duplicates}, order ${t.outOfOrder}, ${fmt(cores, 2)} cores, ` +
+      `${complete ? '' : ' (INCOMPLETE after 30 s)'}, dup ${t.duplicates}, order ${t.outOfOrder}, ${fmt(cores, 2)} cores (main thread ${fmt(mainCores, 2)}), ` +
       `Kafka sends: ${fmt(batchMean)} records in ${fmt(sendMs, 1)} ms on average; machine ${fmt(machine.busy, 2)} of ` +
       `${cpus().length} cores busy (Kafka ${fmt(machine.kafka, 2)}, loader ${fmt(machine.loader, 2)}); ${memory}`,
   )
@@ -230,7 +243,7 @@ async function service(
     load: r,
     row: {
       scenario: sc.name,
-      what: `uns-bridge${args.built ? ' (dist/)' : ''}, ${v.client}, ${v.headers} headers, batch ${v.batch}${opts.rates ? ', 50% load' : ''}`,
+      what: `uns-bridge${args.built ? ' (dist/)' : ''}, ${v.client}, ${v.headers} headers, batch ${v.batch}${v.thread ? ', producer thread' : ''}${opts.rates ? ', 50% load' : ''}`,
       messagesPerS: (r.sparkplugAcked + r.jsonAcked) / s,
       updatesPerS: updates,
       latencyMs: [h.percentile(50) / 1000, h.percentile(95) / 1000, h.percentile(99) / 1000],
@@ -240,6 +253,7 @@ async function service(
       rssMiB: rss,
       cpuCores: cores,
       usPerUpdate: (cores * 1e6) / updates,
+      mainCores,
       machine,
     },
   }
@@ -273,9 +287,13 @@ try {
       const m = await service(kafka.pid, brokers, sc, v, `tp${run}s`)
       rows.push(m.row)
       ratios.push(
-        `${name}, ${v.client}:${v.headers}:${v.batch}: uns-bridge / ceiling = ${fmt(m.row.updatesPerS / c.updatesPerS, 2)}`,
+        `${name}, ${v.client}:${v.headers}:${v.batch}${v.thread ? ':thread' : ''}: uns-bridge / ceiling = ${fmt(m.row.updatesPerS / c.updatesPerS, 2)}`,
       )
-      const isDefault = v.client === 'platformatic' && v.headers === 'lean' && v.batch === MAX_BATCH_RECORDS
+      const isDefault =
+        v.client === 'platformatic' &&
+        v.headers === 'lean' &&
+        v.batch === MAX_BATCH_RECORDS &&
+        v.thread === PRODUCER_THREAD
       if (isDefault && args.half) {
         const w = (m.load.windowEnd - m.load.windowStart) / 1000
         const rates = {
@@ -351,7 +369,7 @@ const body = [
       'loss / dup / order',
       'records per send / send time',
       'peak RSS',
-      'CPU cores',
+      'CPU cores (main thread)',
       'us/update',
       'machine busy / Kafka / loader cores',
     ],
@@ -365,7 +383,7 @@ const body = [
       r.check ?? '-',
       r.sends ?? '-',
       `${fmt(r.rssMiB)} MiB`,
-      fmt(r.cpuCores, 2),
+      r.mainCores === undefined ? fmt(r.cpuCores, 2) : `${fmt(r.cpuCores, 2)} (main ${fmt(r.mainCores, 2)})`,
       fmt(r.usPerUpdate, 1),
       r.machine ? [r.machine.busy, r.machine.kafka, r.machine.loader].map((x) => fmt(x, 2)).join(' / ') : '-',
     ]),

@@ -9,9 +9,13 @@ export interface ProcSample {
   readonly at: number
 }
 
-export function sampleCpu(pid: number): ProcSample {
+/** `thread`: one thread of the process (its main thread is `pid` itself) instead of all of them. */
+export function sampleCpu(pid: number, thread?: number): ProcSample {
   // Fields after the command name (which may hold spaces) start at index 2 = state; utime is field 14.
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const stat = readFileSync(
+    thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`,
+    'utf8',
+  )
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   const ticks = Number(fields[11]) + Number(fields[12])
   return { cpuS: ticks / TICKS_PER_S, at: performance.now() }

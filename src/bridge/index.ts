@@ -5,6 +5,7 @@ import type { Metrics } from '../metrics.js'
 import {
   createBufferedProducer,
   createKafkaClient,
+  createProducerThread,
   type BufferedProducerConfig,
   type KafkaClientConfig,
   type LinkState,
@@ -27,6 +28,8 @@ export interface BridgeConfig extends KafkaClientConfig, BufferedProducerConfig 
   readonly telemetryHeaders?: 'lean' | 'full'
   /** Raw Sparkplug records to topics.sparkplug (kafka.sparkplugRaw). */
   readonly sparkplugRaw?: boolean
+  /** The producer in a worker thread (kafka.producerThread, decision 0063). */
+  readonly producerThread?: boolean
   readonly consumerGroup: string
   readonly routes: readonly OutboundRouteConfig[]
   readonly defaultRoutes: boolean
@@ -94,6 +97,10 @@ export function createBridge(deps: BridgeDeps, config: BridgeConfig): Bridge {
   const logger = deps.logger.child({ stage: 'bridge' })
   const { metrics } = deps
   const client = createKafkaClient(config, logger.child({ component: 'kafkajs' }))
+  const sender =
+    config.producerThread === true
+      ? createProducerThread(config, logger.child({ component: 'kafka-producer-thread' }))
+      : client
   const router = createRouter({ ...config, topics: config.topics })
   const topics = createTopicPreparer({ client, logger, router }, config)
   const stateFollower = createStateFollower(
@@ -125,7 +132,7 @@ export function createBridge(deps: BridgeDeps, config: BridgeConfig): Bridge {
   )
   const producer = createBufferedProducer(
     {
-      client,
+      client: sender,
       logger,
       metrics,
       onStateChange: (state) => {
@@ -160,6 +167,7 @@ export function createBridge(deps: BridgeDeps, config: BridgeConfig): Bridge {
       await inbound.stop()
       await stateFollower.stop().catch(() => {})
       await producer.close(timeoutMs)
+      if (sender !== client) await sender.close()
       await client.close()
     },
   }

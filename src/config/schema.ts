@@ -270,6 +270,11 @@ const Kafka = Type.Object(
       description:
         "A batch is split into produce requests below this many bytes (uncompressed); keep it below the topics' max.message.bytes (broker default 1048588)",
     }),
+    producerThread: Type.Boolean({
+      default: false,
+      description:
+        'Run the Kafka producer (record encoding, compression, its sockets) in a worker thread, off the thread that runs the broker and the pipeline; docs/decisions/0063',
+    }),
     sparkplugRaw: Type.Boolean({
       default: true,
       description:

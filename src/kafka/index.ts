@@ -19,3 +19,4 @@ export {
   type ProduceResult,
 } from './producer.js'
 export { createBackoff, type Backoff } from './backoff.js'
+export { createProducerThread, type ProducerLink } from './producer-thread.js'

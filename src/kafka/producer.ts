@@ -81,7 +81,7 @@ function sizeOf(r: KafkaRecord): number {
 
 export function createBufferedProducer(
   deps: {
-    client: KafkaClient
+    client: Pick<KafkaClient, 'connectProducer' | 'send'>
     logger: Logger
     onStateChange?: (state: LinkState) => void
     metrics?: Pick<Metrics, 'kafkaRequestDuration' | 'kafkaBatchRecords' | 'kafkaProduceErrors'>
