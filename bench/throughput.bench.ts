@@ -8,8 +8,9 @@
 // key from a consumer reading Kafka back, CPU and peak RSS of the service; the ceiling row: the service's
 // own client adapter producing the same records alone (bench/e2e/client-ceiling.ts).
 // Writes the `## Throughput (issue 13)` section of bench/README.md. Run: npm run bench -- throughput
-// Options: --duration S (15), --scenarios sparkplug,json,mixed, --variants client:headers[:batch[:thread]],... (all four
-// for sparkplug, kafkajs:full and platformatic:lean for the others), --half (a 50% run of the default
+// Options: --duration S (15), --scenarios sparkplug,json,mixed, --variants client:headers[:batch[:thread]],... (the
+// old default kafkajs:full:1000, then platformatic:lean at 1000 and at today's 4000, and with the producer
+// thread for sparkplug; kafkajs:full:1000 and platformatic:lean for the others), --half (a 50% run of the default
 // for latency), --profile (CPU profile of the default at max), --built (the service from dist/ with plain
 // node, as the Docker image runs it; builds first), --no-write.
 import { execFileSync } from 'node:child_process'
@@ -91,9 +92,9 @@ const variantsOf = (scenario: string): Variant[] =>
     ? parseVariants(args.variants)
     : scenario === 'sparkplug'
       ? parseVariants(
-          'kafkajs:full,platformatic:full,kafkajs:lean,platformatic:lean,kafkajs:lean:10000,platformatic:lean:10000',
+          'kafkajs:full:1000,platformatic:lean:1000,platformatic:lean,platformatic:lean:4000:thread',
         )
-      : parseVariants('kafkajs:full,platformatic:lean')
+      : parseVariants('kafkajs:full:1000,platformatic:lean')
 
 interface Row {
   readonly scenario: string
@@ -350,8 +351,8 @@ if (process.exitCode === 1) process.exit(1)
 const body = [
   `\`npm run bench -- throughput\` (this run: ${fmt((Date.now() - started) / 1000)} s, ${DURATION_S} s measured after ${WARMUP_S} s warm-up per row). Scenarios: sparkplug = 10 edge nodes x 5 devices, DDATA of ${METRICS} alias-only metrics;`,
   `json = 10 JSON clients; mixed = 5 x 5 Sparkplug and 5 JSON; QoS 1, ${WINDOW} publishes in flight per client. uns-bridge rows: the CLI as a child, PUBACK after acks=all, validation and tree on,`,
-  "read back from Kafka: loss / duplicates / out of order per key. Ceiling rows: the service's own client adapter alone producing the same record layout (raw + telemetry per metric; state is coalesced and left out), batches of 1,000, one send at a time.",
-  'CPU and RSS: the process under test, from /proc. us/update: CPU microseconds per metric update.',
+  "read back from Kafka: loss / duplicates / out of order per key. Ceiling rows: the service's own client adapter alone producing the same record layout (raw + telemetry per metric; state is coalesced and left out), batches of the row's size, one send at a time.",
+  'CPU and RSS: the process under test, from /proc (main thread: its main thread alone). us/update: CPU microseconds per metric update. Machine: cores busy on the whole machine in the window (/proc/stat), of them the Kafka broker and the loader.',
   '',
   ...machine(loadAtStart),
   `- load average at end ${loadavg()
