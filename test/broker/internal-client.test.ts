@@ -4,12 +4,9 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import mqtt, { MqttClient } from 'mqtt'
-import { createBroker, type Broker } from '../../src/broker/index.js'
-import { loadConfig } from '../../src/config/index.js'
-import { createLogger } from '../../src/logger.js'
-import { createMetrics } from '../../src/metrics.js'
-import { createSecurity } from '../../src/security/index.js'
 import { duplexPair } from '../../src/sparkplug/host-client.js'
+import type { Broker } from '../../src/broker/index.js'
+import { startBroker } from '../helpers/broker.js'
 import { eventually } from '../helpers/service.js'
 
 describe('an in-process client of the broker', () => {
@@ -17,24 +14,7 @@ describe('an in-process client of the broker', () => {
   let own: MqttClient
   let outside: MqttClient
   before(async () => {
-    const config = loadConfig({ env: {} })
-    const logger = createLogger('silent')
-    const security = await createSecurity(
-      { logger, auditSink: () => {} },
-      { security: config.security, sparkplugHostId: 'uns-bridge' },
-    )
-    broker = await createBroker(
-      { logger, metrics: createMetrics(), security },
-      {
-        host: '127.0.0.1',
-        port: 0,
-        plaintext: true,
-        maxPayloadBytes: config.mqtt.maxPayloadBytes,
-        limits: config.security.limits,
-        certificateIdentity: config.security.certificateIdentity,
-      },
-    )
-    await broker.listen()
+    broker = await startBroker()
     own = new MqttClient(
       () => {
         const [ours, theirs] = duplexPair()
