@@ -12,7 +12,7 @@
 // old default kafkajs:full:1000, then platformatic:lean at 1000 and at today's 4000, and with the producer
 // thread for sparkplug; kafkajs:full:1000 and platformatic:lean for the others), --half (a 50% run of the default
 // for latency), --profile (CPU profile of the default at max), --built (the service from dist/ with plain
-// node, as the Docker image runs it; builds first), --no-write.
+// node, as the Docker image runs it; builds first), --window N (publishes in flight per client, 100), --no-write.
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
@@ -20,7 +20,7 @@ import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { freePort, startKafka } from '../scripts/local-kafka.js'
 import { startChecker } from './e2e/checker.js'
-import { startChild, startServiceChild } from './e2e/children.js'
+import { startChild, startServiceChild, type ServiceChild } from './e2e/children.js'
 import type { ClientCeilingPlan, ClientCeilingResult } from './e2e/client-ceiling.js'
 import type { LoadPlan, LoadResult } from './e2e/load.js'
 import { cpuCores, machineCores, peakRssMiB, sampleCpu, sampleMachine } from './e2e/proc-stats.js'
@@ -36,6 +36,7 @@ const { values: args } = parseArgs({
     half: { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     built: { type: 'boolean', default: false },
+    window: { type: 'string', default: '100' },
     'no-write': { type: 'boolean', default: false },
     /** More UNS_* settings for every service row, K=V,K=V (e.g. UNS_KAFKA_MAX_BATCH_RECORDS=5000). */
     'service-env': { type: 'string', default: '' },
@@ -44,7 +45,7 @@ const { values: args } = parseArgs({
 const DURATION_S = Number(args.duration)
 const WARMUP_S = Number(args.warmup)
 const METRICS = 10
-const WINDOW = 100
+const WINDOW = Number(args.window) // publishes in flight per client; the issue's load: 100
 const MAX_BATCH_RECORDS = 4000 // kafka.maxBatchRecords default
 const PRODUCER_THREAD = false // kafka.producerThread default
 const TOPIC_PARTITIONS = 3 // kafka.topicPartitions default
@@ -156,20 +157,27 @@ async function service(
   prefix: string,
   opts: { rates?: LoadPlan['rates']; profileDir?: string } = {},
 ): Promise<{ row: Row; load: LoadResult }> {
-  const svc = await startServiceChild({
-    mqttPort: await freePort(),
-    httpPort: await freePort(),
-    brokers: brokers.join(','),
-    topicPrefix: prefix,
-    ...(opts.profileDir ? { cpuProfileDir: opts.profileDir } : {}),
-    built: args.built,
-    env: {
-      ...SERVICE_ENV,
-      UNS_KAFKA_CLIENT: v.client,
-      UNS_KAFKA_TELEMETRY_HEADERS: v.headers,
-      UNS_KAFKA_MAX_BATCH_RECORDS: String(v.batch),
-      UNS_KAFKA_PRODUCER_THREAD: String(v.thread),
-    },
+  // Ports are picked before the child binds them, and the machine is shared: a start that fails is told
+  // and tried once more on other ports (seen once in a full run, not reproduced).
+  const start = async (): Promise<ServiceChild> =>
+    startServiceChild({
+      mqttPort: await freePort(),
+      httpPort: await freePort(),
+      brokers: brokers.join(','),
+      topicPrefix: prefix,
+      ...(opts.profileDir ? { cpuProfileDir: opts.profileDir } : {}),
+      built: args.built,
+      env: {
+        ...SERVICE_ENV,
+        UNS_KAFKA_CLIENT: v.client,
+        UNS_KAFKA_TELEMETRY_HEADERS: v.headers,
+        UNS_KAFKA_MAX_BATCH_RECORDS: String(v.batch),
+        UNS_KAFKA_PRODUCER_THREAD: String(v.thread),
+      },
+    })
+  const svc = await start().catch((err: unknown) => {
+    say(`service start failed, trying once more: ${String(err)}`)
+    return start()
   })
   const checker = await startChecker(
     brokers,
@@ -191,7 +199,7 @@ async function service(
   }
   const load = startChild('bench/e2e/load.ts', [JSON.stringify(plan)])
   await load.waitForLine('window-start', 120000)
-  const start = sampleCpu(svc.pid)
+  const cpuStart = sampleCpu(svc.pid)
   const mainStart = sampleCpu(svc.pid, svc.pid)
   const machineStart = sampleMachine()
   const kafkaStart = kafkaPid === undefined ? undefined : sampleCpu(kafkaPid)
@@ -232,7 +240,7 @@ async function service(
   const h = checker.latencyUs
   const loss = r.sparkplugSent - t.sparkplugUnique + (r.jsonSent - t.jsonUnique)
   const updates = (r.sparkplugAcked * METRICS + r.jsonAcked) / s
-  const cores = cpuCores(start, end)
+  const cores = cpuCores(cpuStart, end)
   say(
     `${sc.name} ${v.client}:${v.headers}${opts.rates ? ' (50%)' : ''}: ${fmt(updates)} updates/s, ` +
       `sent ${r.sparkplugSent} DDATA + ${r.jsonSent} JSON, seen ${t.sparkplugUnique} + ${t.jsonUnique}` +

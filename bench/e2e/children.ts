@@ -9,6 +9,8 @@ export interface Child {
   result<T>(): Promise<T>
   /** Resolves once a stdout line contains `text`. */
   waitForLine(text: string, timeoutMs: number): Promise<void>
+  /** The last of what the child wrote to stdout and stderr, for an error message. */
+  tail(): string
   stop(): Promise<void>
 }
 
@@ -57,6 +59,7 @@ export function startChild(
         await new Promise((r) => setTimeout(r, 50))
       }
     },
+    tail: () => `${out.slice(-1500)}${err.slice(-1500)}`,
     async stop() {
       if (proc.exitCode !== null) return
       proc.kill('SIGTERM')
@@ -108,7 +111,9 @@ export async function startServiceChild(o: {
     if (res?.ok) break
     if (child.proc.exitCode !== null || Date.now() > deadline) {
       await child.stop()
-      throw new Error('uns-bridge did not become ready')
+      throw new Error(
+        `uns-bridge did not become ready (exit code ${child.proc.exitCode}); it wrote:\n${child.tail()}`,
+      )
     }
     await new Promise((r) => setTimeout(r, 250))
   }
