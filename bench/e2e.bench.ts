@@ -38,7 +38,7 @@ const METRICS = 10
 const S = Number(args['sparkplug-clients'])
 const J = Number(args['json-clients'])
 const WINDOW = Number(args.window)
-const MAX_BATCH_RECORDS = 4000 // kafka.maxBatchRecords default: the ceiling batches like the service
+const MAX_BATCH_RECORDS = 1000 // kafka.maxBatchRecords default: the ceiling batches like the service
 const TOPIC_PARTITIONS = 3 // kafka.topicPartitions default: the ceiling's topics are like the service's
 // Not a ceiling of the service as built: what kafkajs gives with bigger batches and parallel requests.
 const TUNED_BATCH_RECORDS = 5000

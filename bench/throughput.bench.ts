@@ -9,10 +9,11 @@
 // own client adapter producing the same records alone (bench/e2e/client-ceiling.ts).
 // Writes the `## Throughput (issue 13)` section of bench/README.md. Run: npm run bench -- throughput
 // Options: --duration S (15), --scenarios sparkplug,json,mixed, --variants client:headers[:batch[:thread]],... (the
-// old default kafkajs:full:1000, then platformatic:lean at 1000 and at today's 4000, and with the producer
+// old default kafkajs:full:1000, then platformatic:lean at 1000 (the default) and 4000, and with the producer
 // thread for sparkplug; kafkajs:full:1000 and platformatic:lean for the others), --half (a 50% run of the default
 // for latency), --profile (CPU profile of the default at max), --built (the service from dist/ with plain
-// node, as the Docker image runs it; builds first), --window N (publishes in flight per client, 100), --no-write.
+// node, as the Docker image runs it; builds first), --window N (publishes in flight per client, 100),
+// --no-ceiling (service rows only, for pairs of settings), --no-write.
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
@@ -37,6 +38,7 @@ const { values: args } = parseArgs({
     profile: { type: 'boolean', default: false },
     built: { type: 'boolean', default: false },
     window: { type: 'string', default: '100' },
+    'no-ceiling': { type: 'boolean', default: false },
     'no-write': { type: 'boolean', default: false },
     /** More UNS_* settings for every service row, K=V,K=V (e.g. UNS_KAFKA_MAX_BATCH_RECORDS=5000). */
     'service-env': { type: 'string', default: '' },
@@ -46,7 +48,7 @@ const DURATION_S = Number(args.duration)
 const WARMUP_S = Number(args.warmup)
 const METRICS = 10
 const WINDOW = Number(args.window) // publishes in flight per client; the issue's load: 100
-const MAX_BATCH_RECORDS = 4000 // kafka.maxBatchRecords default
+const MAX_BATCH_RECORDS = 1000 // kafka.maxBatchRecords default
 const PRODUCER_THREAD = false // kafka.producerThread default
 const TOPIC_PARTITIONS = 3 // kafka.topicPartitions default
 const SERVICE_ENV = Object.fromEntries(
@@ -93,7 +95,7 @@ const variantsOf = (scenario: string): Variant[] =>
     ? parseVariants(args.variants)
     : scenario === 'sparkplug'
       ? parseVariants(
-          'kafkajs:full:1000,platformatic:lean:1000,platformatic:lean,platformatic:lean:4000:thread',
+          'kafkajs:full:1000,platformatic:lean,platformatic:lean:4000,platformatic:lean:1000:thread',
         )
       : parseVariants('kafkajs:full:1000,platformatic:lean')
 
@@ -289,15 +291,16 @@ try {
     if (!sc) throw new Error(`unknown scenario ${name}; one of ${Object.keys(SCENARIOS).join(', ')}`)
     for (const v of variantsOf(name)) {
       run++
-      say(`${name}: ceiling ${v.client}:${v.headers}, ${DURATION_S} s ...`)
-      const c = await ceiling(brokers, sc, v, `tp${run}c`)
-      rows.push(c)
+      if (!args['no-ceiling']) say(`${name}: ceiling ${v.client}:${v.headers}, ${DURATION_S} s ...`)
+      const c = args['no-ceiling'] ? undefined : await ceiling(brokers, sc, v, `tp${run}c`)
+      if (c) rows.push(c)
       say(`${name}: uns-bridge ${v.client}:${v.headers}, ${DURATION_S} s ...`)
       const m = await service(kafka.pid, brokers, sc, v, `tp${run}s`)
       rows.push(m.row)
-      ratios.push(
-        `${name}, ${v.client}:${v.headers}:${v.batch}${v.thread ? ':thread' : ''}: uns-bridge / ceiling = ${fmt(m.row.updatesPerS / c.updatesPerS, 2)}`,
-      )
+      if (c)
+        ratios.push(
+          `${name}, ${v.client}:${v.headers}:${v.batch}${v.thread ? ':thread' : ''}: uns-bridge / ceiling = ${fmt(m.row.updatesPerS / c.updatesPerS, 2)}`,
+        )
       const isDefault =
         v.client === 'platformatic' &&
         v.headers === 'lean' &&

@@ -207,7 +207,7 @@ const Kafka = Type.Object(
     }),
     maxBatchRecords: Type.Integer({
       minimum: 1,
-      default: 4000,
+      default: 1000,
       description: 'Most records in one send (split further at kafka.batchMaxBytes)',
     }),
     bufferMaxRecords: Type.Integer({
