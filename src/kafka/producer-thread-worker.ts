@@ -4,15 +4,17 @@ import { parentPort, workerData } from 'node:worker_threads'
 import type { LevelWithSilent } from 'pino'
 import { UnsError } from '../errors.js'
 import { createLogger } from '../logger.js'
-import { createKafkaClient, type KafkaClientConfig } from './kafka-client.js'
+import { createKafkaClient } from './kafka-client.js'
 import { unpackRecords } from './record-pack.js'
 import type { ThreadReply, ThreadRequest, WorkerSetup } from './producer-thread.js'
 
 const port = parentPort
 if (port === null) throw new Error('producer-thread-worker runs as a worker thread only')
 const setup = workerData as WorkerSetup
-const logger = createLogger(setup.level as LevelWithSilent, { write: (line: string) => port.postMessage({ log: line }) })
-const client = createKafkaClient(setup.config as KafkaClientConfig, logger)
+const logger = createLogger(setup.level as LevelWithSilent, {
+  write: (line: string) => port.postMessage({ log: line }),
+})
+const client = createKafkaClient(setup.config, logger)
 
 const reply = (r: ThreadReply): void => port.postMessage(r)
 const failure = (id: number, err: unknown): ThreadReply => {
