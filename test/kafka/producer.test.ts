@@ -262,6 +262,31 @@ describe('the buffered producer', () => {
     await p.producer.close(100)
   })
 
+  test('records produced together settle once, when the last of them did, and say how many failed', async () => {
+    const p = await setUp({ maxBatchRecords: 2 }, false)
+    // One message's three values: the first two in a batch Kafka refuses, the third in the next batch.
+    const group = p.producer.produceAll([rec('a'), rec('b'), rec('c')], true)
+    assert.equal(group.dropped, 0)
+    const acked = track(group.acked as Promise<void>)
+    p.connects[0]?.resolve()
+    await until(() => p.sends.length === 1, 'first batch sent')
+    p.sends[0]?.done.reject(poison())
+    await until(() => p.sends.length === 2, 'the rest of the group is sent')
+    await settle()
+    assert.equal(acked.state(), 'pending', 'c is still in flight')
+    p.sends[1]?.done.resolve()
+    await assert.rejects(group.acked as Promise<void>, { code: 'UNS_ERR_KAFKA_RECORD_REFUSED' })
+    assert.equal(group.failed, 2)
+    // A group of best-effort records beyond the buffer: the ones without room are dropped and counted.
+    const full = await setUp({ bufferMaxRecords: 1 }, false)
+    const partly = full.producer.produceAll([rec('x'), rec('y')], false)
+    assert.equal(partly.dropped, 1)
+    assert.equal(full.producer.stats().dropped, 1)
+    await full.producer.close(100)
+    await assert.rejects(partly.acked as Promise<void>, { code: 'UNS_ERR_BRIDGE_CLOSED' })
+    await p.producer.close(100)
+  })
+
   test('a buffer full by bytes drops best-effort records too', async () => {
     const p = await setUp({ bufferMaxBytes: 10 }, false)
     const a = p.producer.produce(rec('a', '0123456789'), false)
