@@ -46,6 +46,8 @@ export function authorizePublishHook(
      * Wills it could not publish, so a refused one would come back every pass and hold back the Wills after it.
      */
     dropStoredWill?: (will: PublishPacket) => void
+    /** Stored Wills one at a time (createWillTurns); absent in tests of the hook alone. */
+    willTurns?: WillTurns | undefined
   },
   config: {
     maxPayloadBytes: number
@@ -67,7 +69,7 @@ export function authorizePublishHook(
     }
     done(new MqttRefused([client?.id ?? '', message]))
   }
-  return (client: Client | null, packet: PublishPacket, done) => {
+  const authorize: AuthorizePublishHandler = (client, packet, done) => {
     // A refusal ends the connection: MQTT 3.1.1 has no negative PUBACK.
     const problem = client ? topicProblem(packet.topic) : undefined
     if (problem !== undefined) return refuse(client, packet.topic, 'invalid_topic', problem, done)
@@ -142,6 +144,56 @@ export function authorizePublishHook(
       },
     )
   }
+  const turns = deps.willTurns
+  if (turns === undefined) return authorize
+  // aedes calls this with no client for the Wills another instance left in Redis (decision 0050).
+  return (client, packet, done) => {
+    if (client !== null) return authorize(client, packet, done)
+    turns.take(packet, (release) =>
+      authorize(client, packet, (err) => {
+        if (err) release() // refused: never published, the next Will goes on
+        done(err)
+      }),
+    )
+  }
+}
+
+/**
+ * The Wills a dead instance left in Redis, one at a time. aedes publishes them concurrently (`_clearWills`),
+ * each takes the broker's next counter when it is published, and a client is delivered a packet only when
+ * its counter is above the last one it got from that broker (aedes `dedupe`). A retained Will (the host's
+ * STATE) waits for the retained store before it is emitted, so a plain Will published after it could reach a
+ * subscriber first, and the STATE Will was then dropped as a duplicate (ha-wills.test.ts, intermittent).
+ * So the next Will is authorized only once the previous one has been handed to its subscribers (`published`),
+ * was refused, or after `boundMs`.
+ */
+export interface WillTurns {
+  /** Calls `go` when it is this Will's turn; the turn ends at `published(will)`, at `release()`, or at the bound. */
+  take(will: object, go: (release: () => void) => void): void
+  published(will: object): void
+}
+
+export function createWillTurns(boundMs = 5000): WillTurns {
+  let turn: Promise<void> = Promise.resolve()
+  const releases = new WeakMap<object, () => void>()
+  return {
+    take(will, go) {
+      turn = turn.then(
+        () =>
+          new Promise<void>((done) => {
+            const timer = setTimeout(() => release(), boundMs)
+            const release = (): void => {
+              clearTimeout(timer)
+              releases.delete(will)
+              done()
+            }
+            releases.set(will, release)
+            go(release)
+          }),
+      )
+    },
+    published: (will) => releases.get(will)?.(),
+  }
 }
 
 /**
@@ -155,8 +207,10 @@ export function publishedHook(deps: {
   logger: Logger
   after: WeakMap<PublishPacket, readonly OutgoingMessage[]>
   publish: (message: OutgoingMessage) => Promise<void>
+  willTurns?: WillTurns | undefined
 }): (packet: PublishPacket, client: Client | null, done: (err?: Error) => void) => void {
   return (packet, _client, done) => {
+    deps.willTurns?.published(packet)
     const republish = deps.after.get(packet)
     done()
     if (republish === undefined) return

@@ -17,6 +17,7 @@ import type { OutgoingMessage } from '../uns/index.js'
 import { createClientAccess, socketAddress, type BrokerLimits } from './client-access.js'
 import {
   authorizeForwardHook,
+  createWillTurns,
   authorizePublishHook,
   checkSubscribeHook,
   checkWillHook,
@@ -101,6 +102,7 @@ export async function createBroker(
   const logger = deps.logger.child({ stage: 'broker' })
   const hooks: Partial<BrokerHooks> = {}
   const after = new WeakMap<PublishPacket, readonly OutgoingMessage[]>()
+  const willTurns = createWillTurns()
   const access = createClientAccess(
     { security: deps.security, metrics: deps.metrics, logger },
     { limits: config.limits, certificateIdentity: config.certificateIdentity },
@@ -133,6 +135,7 @@ export async function createBroker(
         after,
         access,
         // A stored Will carries the id of its client and broker (aedes-persistence putWill).
+        willTurns,
         dropStoredWill: (will) => {
           const { clientId, brokerId } = will as unknown as { clientId: string; brokerId: string }
           const { persistence } = aedes as unknown as {
@@ -146,7 +149,7 @@ export async function createBroker(
     authorizeSubscribe: checkSubscribeHook({ logger, metrics: deps.metrics }, access.authorizeSubscribe),
     preConnect: checkWillHook({ logger, metrics: deps.metrics }),
     authorizeForward: authorizeForwardHook(access.forward),
-    published: publishedHook({ logger, after, publish }),
+    published: publishedHook({ logger, after, publish, willTurns }),
   })
   observeBroker(aedes, logger, deps.metrics, access)
 
