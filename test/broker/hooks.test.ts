@@ -4,6 +4,7 @@ import type { AedesPublishPacket, Client, PublishPacket } from 'aedes'
 import {
   authorizeForwardHook,
   authorizePublishHook,
+  createWillTurns,
   publishedHook,
   type PublishHook,
 } from '../../src/broker/hooks.js'
@@ -236,5 +237,38 @@ describe('authorizeForward', () => {
     // Other $sparkplug topics keep their flag.
     const other = delivery('$sparkplug/other/x', false)
     assert.equal(forward(client('spb', ['$sparkplug/#']), other), other)
+  })
+})
+
+describe('stored Wills (another instance’s, from Redis)', () => {
+  // aedes would publish them at once; one that overtakes a retained one is dropped for its subscribers.
+  test('are authorized one at a time: the next after the previous was handed to subscribers or refused', async () => {
+    const turns = createWillTurns(60_000)
+    const started: string[] = []
+    const state = { topic: 'spBv1.0/STATE/host-a' }
+    const plc = { topic: 'acme/berlin/wills/plc-1' }
+    const forged = { topic: 'acme/munich/wills/plc-2' }
+    turns.take(state, () => started.push('state'))
+    turns.take(plc, (release) => {
+      started.push('plc')
+      release() // refused: its turn ends at once
+    })
+    turns.take(forged, () => started.push('forged'))
+    await settle()
+    assert.deepEqual(started, ['state'], 'the second waits for the first')
+    turns.published(state)
+    await settle()
+    assert.deepEqual(started, ['state', 'plc', 'forged'])
+  })
+
+  test('a Will that never reaches `published` holds the next one no longer than the bound', async () => {
+    const turns = createWillTurns(20)
+    const started: string[] = []
+    turns.take({}, () => started.push('lost'))
+    turns.take({}, () => started.push('next'))
+    await settle()
+    assert.deepEqual(started, ['lost'])
+    await new Promise((r) => setTimeout(r, 60))
+    assert.deepEqual(started, ['lost', 'next'])
   })
 })
