@@ -181,7 +181,8 @@ export function createWillTurns(boundMs = 5000): WillTurns {
       turn = turn.then(
         () =>
           new Promise<void>((done) => {
-            const timer = setTimeout(() => release(), boundMs)
+            // A lost Will must not keep a stopping process alive for the bound either.
+            const timer = setTimeout(() => release(), boundMs).unref()
             const release = (): void => {
               clearTimeout(timer)
               releases.delete(will)

@@ -17,10 +17,10 @@ import type { OutgoingMessage } from '../uns/index.js'
 import { createClientAccess, socketAddress, type BrokerLimits } from './client-access.js'
 import {
   authorizeForwardHook,
-  createWillTurns,
   authorizePublishHook,
   checkSubscribeHook,
   checkWillHook,
+  createWillTurns,
   publishedHook,
   type PublishHook,
 } from './hooks.js'
@@ -134,8 +134,8 @@ export async function createBroker(
         onPublish: () => hooks.onPublish,
         after,
         access,
-        // A stored Will carries the id of its client and broker (aedes-persistence putWill).
         willTurns,
+        // A stored Will carries the id of its client and broker (aedes-persistence putWill).
         dropStoredWill: (will) => {
           const { clientId, brokerId } = will as unknown as { clientId: string; brokerId: string }
           const { persistence } = aedes as unknown as {
